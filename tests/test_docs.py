@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest, yaml
 from conftest import ROOT, run
 
-PAGES = ['index.ipynb', '00_matmul.ipynb', '01_broadcasting.ipynb', '02_einsum.ipynb', '03_exports.ipynb', '04_bench.ipynb']
+PAGES = ['index.ipynb', '00_matmul.ipynb', '01_broadcasting.ipynb', '02_einsum.ipynb', '03_exports.ipynb', '04_bench.ipynb', '05_jit.ipynb']
 
 @pytest.fixture(scope='module')
 def proc(tmp_path_factory):
@@ -62,7 +62,7 @@ def test_pages_have_title_description_and_url(proc):
         fm = frontmatter(proc/name)
         assert fm.get('title') and fm.get('description'), (name, fm)
         urls.add(fm['output-file'])
-    assert urls == {'index.html', 'matmul.html', 'broadcasting.html', 'einsum.html', 'exports.html', 'bench.html'}
+    assert urls == {'index.html', 'matmul.html', 'broadcasting.html', 'einsum.html', 'exports.html', 'bench.html', 'jit.html'}
 
 def test_no_errors_in_outputs(proc):
     for p in proc.glob('*.ipynb'):
@@ -93,6 +93,13 @@ def test_api_docs_on_defining_pages(proc):
         assert f'show_doc({f})' in text, f
     text = nb_text(proc/'04_bench.ipynb')
     for f in ('ladder', 'sweep', 'measure', 'verify', 'machine_info', 'BenchResult'): assert f'show_doc({f})' in text, f
+
+def test_jit_page(proc):
+    text = nb_text(proc/'05_jit.ipynb')
+    for f in ('matmul_numba', 'matmul_numba_ikj', 'matmul_numba_tiled', 'matmul_numba_packed', 'matmul_numba_parallel'):
+        assert f'show_doc({f})' in text, f
+    assert 'first call, compiling' in text and re.search(r'n=1024, torch threads.*ratio \d', text)
+    assert 'n = 1024' in text and 'GFLOP/s' in text
 
 def test_plots_stored(proc):
     cells = json.loads((proc/'04_bench.ipynb').read_text())['cells']

@@ -46,3 +46,28 @@ def test_wheel_and_sdist(repo_copy, tmp_path):
     assert 'fastmm' in meta.get_payload() and 'Matrix multiplication' in meta['Summary']
     for script in c.get('console_scripts', '').split(): assert script.replace('=', ' = ') in eps
     run('twine', 'check', '--strict', *wheels, *sdists)
+
+def test_jit_extra_in_metadata(repo_copy, tmp_path):
+    "fastmm[jit] declares numba"
+    run(sys.executable, '-m', 'build', '--no-isolation', '--wheel', '--outdir', tmp_path/'dist', repo_copy)
+    whl = next((tmp_path/'dist').glob('*.whl'))
+    with zipfile.ZipFile(whl) as z:
+        meta = Parser().parsestr(z.read(next(n for n in z.namelist() if n.endswith('.dist-info/METADATA'))).decode())
+    assert 'jit' in meta.get_all('Provides-Extra')
+    assert any(r.startswith('numba') and 'extra == "jit"' in r for r in meta.get_all('Requires-Dist'))
+    assert not any(r.startswith('numba') and 'extra' not in r for r in meta.get_all('Requires-Dist'))
+
+def test_works_without_numba():
+    "With numba missing, fastmm imports, the compiled rungs are absent and results say why"
+    code = ("import sys; sys.modules['numba'] = None\n"
+            "import json, fastmm.jit, fastmm.bench as b\n"
+            "from fastmm.matmul import RUNGS\n"
+            "r = b.ladder(2, 8, 3, rungs=None, min_run_time=0.01)\n"
+            "import torch\n"
+            "try: fastmm.jit.matmul_numba_packed(torch.ones(2, 2), torch.ones(2, 2)); err = None\n"
+            "except ImportError as e: err = str(e)\n"
+            "print(json.dumps(dict(rungs=list(RUNGS), numba=fastmm.jit.numba, notes=r.notes, md=r.markdown(), err=err)))")
+    res = json.loads(run(sys.executable, '-c', code).stdout)
+    assert res['numba'] is None and res['rungs'] == ['naive', 'elementwise', 'broadcast', 'broadcast_full', 'einsum', 'torch']
+    assert any('numba is not installed' in n for n in res['notes']) and 'numba is not installed' in res['md']
+    assert res['err'] == 'the compiled rungs need numba: pip install "fastmm[jit]"'
