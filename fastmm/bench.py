@@ -217,9 +217,8 @@ def ladder(m:int=5, k:int=784, n:int=10, # Problem: (m×k) @ (k×n)
             if m*k*n > probe_above and (est := _probe(rung, a, b)) > max_call:
                 res.rows.append(_row(rung, m, k, n, est=est, why=f"estimated {fmt_time(est)} a call > max_call"))
                 continue
-            with benchmark.utils.common.set_torch_threads(threads):
-                t0 = time.perf_counter(); verify(rung, a, b); first = time.perf_counter() - t0
-            res.rows.append(_row(rung, m, k, n, measure(rung.fn, a, b, threads, min_run_time, slow_runs, first)))
+            with benchmark.utils.common.set_torch_threads(threads): verify(rung, a, b)  # also compiles, if it must
+            res.rows.append(_row(rung, m, k, n, measure(rung.fn, a, b, threads, min_run_time, slow_runs)))
     except KeyboardInterrupt: res.interrupted = True
     _add_speedups(res.rows)
     return res
@@ -279,9 +278,8 @@ def sweep(sizes=(32, 64, 128, 256, 512, 1024, 2048), # Square sizes n to time
                     res.rows.append(_row(rung, n, n, n, est=est or _probe(rung, a, b), why=why))
                     last[rung.name] = (n, res.rows[-1]['estimate'])
                     continue
-                with benchmark.utils.common.set_torch_threads(threads):
-                    t0 = time.perf_counter(); verify(rung, a, b); first = time.perf_counter() - t0
-                t = measure(rung.fn, a, b, threads, min_run_time, slow_runs, first)
+                with benchmark.utils.common.set_torch_threads(threads): verify(rung, a, b)
+                t = measure(rung.fn, a, b, threads, min_run_time, slow_runs)
                 res.rows.append(_row(rung, n, n, n, t))
                 last[rung.name] = (n, t['median'])
     except KeyboardInterrupt: res.interrupted = True

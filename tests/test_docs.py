@@ -79,7 +79,7 @@ def test_timings_are_stored_and_shown(proc):
         assert '%timeit' in text, f"{name}: %timeit lines were removed"
         assert len(per_loop.findall(text)) >= 2, f"{name}: no stored %timeit output"
     text = nb_text(proc/'00_matmul.ipynb')
-    assert re.search(r'naive\s+[\d,.]+ µs\s+1× ', text) and 'torch' in text
+    assert re.search(r'naive\s+[\d,.]+ µs\s+1×', text) and 'torch' in text
     for name in ('index.ipynb', '04_bench.ipynb'):
         text = nb_text(proc/name)
         assert re.search(r'\| naive \| [\d.]+ ms \|', text), f"{name}: no stored ladder table"
