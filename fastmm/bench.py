@@ -13,8 +13,9 @@ import fastmm
 import fastmm.jit  # registers the compiled rungs where numba is installed
 
 # %% auto #0
-__all__ = ['DTYPES', 'machine_info', 'verify', 'measure', 'fmt_time', 'machine_summary', 'BenchResult', 'select_rungs',
-           'check_target', 'ladder', 'sweep', 'plot_ladder', 'plot_sweep', 'plot', 'UsageError', 'bench', 'main']
+__all__ = ['DTYPES', 'machine_info', 'verify', 'measure', 'fmt_time', 'write_atomic', 'machine_summary', 'BenchResult',
+           'select_rungs', 'check_target', 'ladder', 'sweep', 'plot_ladder', 'plot_sweep', 'plot', 'UsageError',
+           'bench', 'main']
 
 # %% ../nbs/04_bench.ipynb #b6d7be33
 def _cpu_model():
@@ -68,20 +69,22 @@ def verify(rung:Rung, # The rung to check
     return c
 
 # %% ../nbs/04_bench.ipynb #ea3b8dad
+def _time_once(fn, a, b):
+    "Seconds one call of `fn(a, b)` takes, waiting for the GPU if the inputs are on one"
+    t0 = time.perf_counter(); fn(a, b)
+    if a.device.type == 'cuda': torch.cuda.synchronize(a.device)
+    return time.perf_counter() - t0
+
 def measure(fn, # Function called as `fn(a, b)`
             a:torch.Tensor, b:torch.Tensor, # Inputs
             threads:int=None, # Threads for torch (default: `torch.get_num_threads()`)
             min_run_time:float=0.25, # Seconds to spend timing a fast function
             slow_runs:int=3, # Single calls to time for a function slower than `min_run_time`/`slow_runs`
-            first:float=None, # Seconds one call took, if already known (skips the calibration call)
            ) -> dict: # `median` and `iqr` in seconds, `runs` timed
     "Time `fn(a, b)` with `torch.utils.benchmark`"
     threads = threads or torch.get_num_threads()
     timer = benchmark.Timer('fn(a, b)', globals=dict(fn=fn, a=a, b=b), num_threads=threads)
-    if first is None:
-        t0 = time.perf_counter(); fn(a, b)
-        if a.device.type == 'cuda': torch.cuda.synchronize(a.device)
-        first = time.perf_counter() - t0
+    first = _time_once(fn, a, b)
     run_time = max(min_run_time, 0.99 * slow_runs * first) if first > min_run_time / slow_runs else min_run_time
     m = timer.blocked_autorange(min_run_time=run_time)
     return dict(median=m.median, iqr=m.iqr, runs=len(m.times))
@@ -95,6 +98,17 @@ def fmt_time(s:float) -> str:
     return f"{s/1e-9:.3g} ns"
 
 # %% ../nbs/04_bench.ipynb #b70e2108
+def write_atomic(path, # Where the file should end up
+                 write, # Called as `write(tmp)` with a temporary path in the same folder
+                ) -> Path:
+    "Write a file through a temporary one and rename it into place, so no half-written file is ever left"
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix)
+    os.close(fd)
+    try: write(Path(tmp)); os.replace(tmp, path)
+    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    return path
+
 def machine_summary(info:dict=None) -> str:
     "One line naming the machine described by `info` (default: this one, now)"
     info = info or machine_info()
@@ -113,14 +127,7 @@ class BenchResult:
 
     def save(self, path):
         "Write the result to the JSON file `path`, atomically"
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'w') as f: json.dump(self.to_dict(), f, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True); raise
-        return path
+        return write_atomic(path, lambda tmp: tmp.write_text(json.dumps(self.to_dict(), indent=1)))
 
     @classmethod
     def load(cls, path): return cls.from_dict(json.loads(Path(path).read_text()))
@@ -184,8 +191,7 @@ def _probe(rung, a, b, target=20_000):
     m,k,n = matmul_shapes(a, b)
     f = (target / (m*k*n)) ** (1/3)
     ms, ks, ns = (max(1, min(d, round(d*f))) for d in (m, k, n))
-    t0 = time.perf_counter(); rung.fn(a[:ms, :ks], b[:ks, :ns]); t = time.perf_counter() - t0
-    return t * (m*k*n) / (ms*ks*ns)
+    return _time_once(rung.fn, a[:ms, :ks], b[:ks, :ns]) * (m*k*n) / (ms*ks*ns)
 
 # %% ../nbs/04_bench.ipynb #2655fd14
 def _row(rung, m, k, n, t=None, est=None, why=None):
@@ -310,7 +316,7 @@ def plot_ladder(res:BenchResult, ax=None):
     for bar, r in zip(bars, rows[::-1]):
         ax.text(bar.get_width()*1.1, bar.get_y()+bar.get_height()/2, f"{fmt_time(r['median'])}  ({_fmt_x(r['speedup'])}×)",
                 va='center', fontsize=9)
-    ax.set_xlim(right=max(times)*60)
+    ax.set_xlim(right=max(times, default=1)*60)
     r0 = rows[0] if rows else dict(m='?', k='?', n='?')
     ax.set_xlabel('median time a call (log scale); in brackets: speed-up over the first rung')
     ax.set_title(f"{r0['m']}×{r0['k']} @ {r0['k']}×{r0['n']}, {res.info['device']}, {res.info['threads']} thread(s)")
@@ -363,10 +369,7 @@ def _writable(path, what):
 def _save_plot(res, path):
     import matplotlib.pyplot as plt
     fig = plot(res)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix or '.png')
-    os.close(fd)
-    try: fig.savefig(tmp, dpi=120); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    try: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format='png'))
     finally: plt.close(fig)
 
 def bench(shape:str='5,784,10', sweep_sizes:str=None, rungs:str=None, threads:int=None, device:str='cpu',

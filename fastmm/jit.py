@@ -10,7 +10,7 @@ from torch import Tensor
 from .matmul import NOTES, matmul_shapes, register
 
 # %% auto #0
-__all__ = ['KC', 'NC', 'MR', 'NR', 'jit_rung', 'matmul_numba', 'matmul_numba_ikj', 'matmul_numba_tiled', 'stack_buffer',
+__all__ = ['DTYPES', 'KC', 'NC', 'MR', 'NR', 'jit_rung', 'matmul_numba', 'matmul_numba_ikj', 'matmul_numba_tiled', 'stack_buffer',
            'prefer_512_bit_vectors', 'matmul_numba_packed', 'matmul_numba_parallel']
 
 # %% ../nbs/05_jit.ipynb #30447431
@@ -25,18 +25,20 @@ except ImportError:  # the kernels below stay plain Python functions, and are no
     intrinsic, prange = (lambda f: f), range
 
 # %% ../nbs/05_jit.ipynb #7b67389b
+DTYPES = (torch.float32, torch.float64)  # what the compiled kernels are built for
+
 def jit_rung(desc:str, # One-line description
              name:str, # Short name in `RUNGS`
             ):
-    "Decorator: register a compiled rung (CPU, float32 and float64) if numba is installed"
-    return register(desc, name=name, devices=('cpu',), dtypes=(torch.float32, torch.float64)) if numba else (lambda f: f)
+    "Decorator: register a compiled rung (CPU, `DTYPES`) if numba is installed"
+    return register(desc, name=name, devices=('cpu',), dtypes=DTYPES) if numba else (lambda f: f)
 
 def _run(kernel, a:Tensor, b:Tensor) -> Tensor:
     "Check `a`,`b`, then compute `a @ b` with `kernel(a, b, c)` on NumPy views of CPU tensors"
     if numba is None: raise ImportError('the compiled rungs need numba: pip install "fastmm[jit]"')
     m,k,n = matmul_shapes(a, b)
     if a.device.type != 'cpu': raise ValueError(f"numba rungs run on the CPU, but a and b are on {a.device}")
-    if a.dtype not in (torch.float32, torch.float64):
+    if a.dtype not in DTYPES:
         raise TypeError(f"numba rungs support float32 and float64, got {a.dtype}")
     if 0 in (m, k, n): return torch.zeros(m, n, dtype=a.dtype)
     c = torch.empty(m, n, dtype=a.dtype)
