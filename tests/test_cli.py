@@ -1,42 +1,185 @@
-"The `fastmm-bench` console script, end to end, as a user runs it"
-import json, os
-from conftest import run
+"The `fastmm-bench` command, end to end, as a user runs it"
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import BIN, ROOT, run
 
-def bench(*args, cwd):
-    return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=300)
+def bench(*args, cwd, env=None, timeout=600):
+    return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=timeout, env=env)
 
-def test_quick_json_and_plot(tmp_path):
+def one_error_line(p, msg):
+    "Exit status 2, one line on stderr naming the problem, nothing on stdout"
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert len(lines) == 1 and lines[0].startswith('fastmm-bench: error: ') and msg in lines[0], p.stderr
+    assert p.stdout == ''
+
+def test_quick_ladder_json_and_plots(tmp_path):
     p = bench('--quick', '--shape', '5,784,10', '--json', 'out.json', '--plot', 'out.png', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     d = json.loads((tmp_path/'out.json').read_text())
-    assert d['kind'] == 'ladder' and d['info']['device'] == 'cpu' and not d['interrupted']
-    assert [r['rung'] for r in d['rows']][:2] == ['naive', 'elementwise'] and {'torch', 'einsum'} <= {r['rung'] for r in d['rows']}
-    for r in d['rows']: assert r['median'] > 0 and r['gflops'] > 0 and (r['m'], r['k'], r['n']) == (5, 784, 10)
-    assert d['rows'][0]['speedup'] == 1 and d['rows'][-1]['speedup'] > 1
-    assert '| naive |' in p.stdout and 'Machine: ' in p.stdout
+    assert d['schema'] == 2 and d['kind'] == 'ladder' and not d['interrupted']
+    s = d['settings']
+    assert (s['dtype'], s['device'], s['shape'], s['seed'], s['quick']) == ('float32', 'cpu', [5, 784, 10], 0, True)
+    assert s['min_run_time'] > 0 and s['threads'] >= 1 and 'env' in s
+    m = d['machine']
+    assert m['versions']['torch'] and m['versions']['numpy'] and m['blas']['numpy']['library']
+    assert len(m['date']) == 20 and m['date'].endswith('Z')
+    assert [r['rung'] for r in d['rows']][:2] == ['naive', 'elementwise'] and {'torch', 'einsum', 'numpy'} <= {r['rung'] for r in d['rows']}
+    for r in d['rows']:
+        assert r['median'] > 0 and r['gflops'] > 0 and (r['m'], r['k'], r['n']) == (5, 784, 10)
+        assert len(r['times']) == r['runs'] and r['number'] >= 1 and 'spread' in r and 'noisy' in r
+    assert d['rows'][0]['speedup'] == 1
+    assert p.stdout.splitlines()[0] == "5×784 @ 784×10 · float32 · cpu · {} thread{}".format(s['threads'], 's' * (s['threads'] != 1))
+    assert 'Machine: ' in p.stdout and '|' not in p.stdout
     assert (tmp_path/'out.png').read_bytes()[:4] == b'\x89PNG'
     assert sorted(os.listdir(tmp_path)) == ['out.json', 'out.png']
+
+def test_markdown_and_plot_formats(tmp_path):
+    for ext, magic in (('svg', b'<?xml'), ('pdf', b'%PDF')):
+        p = bench('--quick', '--shape', '4,16,4', '--rungs', 'einsum,torch', '--plot', f'p.{ext}', '--markdown', cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert (tmp_path/f'p.{ext}').read_bytes().lstrip()[:len(magic)] == magic
+        assert '| rung' in p.stdout and '|:-' in p.stdout
 
 def test_sweep(tmp_path):
     p = bench('--quick', '--sweep', '16,32', '--rungs', 'broadcast,torch', '--json', 's.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     d = json.loads((tmp_path/'s.json').read_text())
-    assert d['kind'] == 'sweep' and [(r['rung'], r['n']) for r in d['rows']] == [('broadcast', 16), ('torch', 16), ('broadcast', 32), ('torch', 32)]
-    assert 'GFLOP/s' in p.stdout
+    assert d['kind'] == 'sweep' and d['settings']['sizes'] == [16, 32]
+    assert [(r['rung'], r['n']) for r in d['rows']] == [('broadcast', 16), ('torch', 16), ('broadcast', 32), ('torch', 32)]
+    assert 'GFLOP/s' not in p.stdout.splitlines()[0] and 'n = 32' in p.stdout
+
+def test_json_to_stdout(tmp_path):
+    p = bench('--quick', '--shape', '4,16,4', '--rungs', 'torch', '--json', '-', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d['kind'] == 'ladder' and d['rows'][0]['rung'] == 'torch'
+    assert 'Machine: ' in p.stderr and os.listdir(tmp_path) == []
 
 def test_bad_input_exits_2_with_one_line(tmp_path):
     (tmp_path/'adir').mkdir()
-    cases = [(['--rungs', 'torch,nope'], "unknown rung 'nope'"), (['--shape', '5,784'], "--shape must be 3"),
-             (['--shape', '5,0,10'], "at least 1"), (['--sweep', '64,abc'], "--sweep must be comma-separated integers"),
-             (['--device', 'cuda'], "cuda"), (['--dtype', 'float16'], "dtype must be one of float32, float64"),
-             (['--threads', '0'], "--threads must be at least 1"), (['--json', 'missing/x.json'], "does not exist"),
-             (['--plot', 'adir'], "is a directory")]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    cases = [(['--rungs', 'torch,nope'], "unknown rung 'nope'"), (['--rungs', ','], "no rung named"),
+             (['--shape', '5,784'], "--shape must be 3"), (['--shape', '5,0,10'], "at least 1"),
+             (['--sweep', '64,abc'], "--sweep must be comma-separated integers"), (['--sweep', ''], "--sweep needs at least one size"),
+             (['--sweep', '64', '--shape', '4,4,4'], "--shape and --sweep exclude each other"),
+             (['--dtype', 'int8'], "dtype must be one of float32, float64, float16, bfloat16"),
+             (['--threads', '0'], "--threads must be between 1 and"), (['--threads', str(cpus + 1)], f"got {cpus + 1}"),
+             (['--threads', 'many'], "invalid int value: 'many'"), (['--json', 'missing/x.json'], "does not exist"),
+             (['--plot', 'adir'], "is a directory"), (['--plot', 'x.jpg'], "--plot must end in .png, .svg or .pdf"),
+             (['--shape', '100000,100000,100000'], "needs 112 GiB for its inputs and result"),
+             (['--rungs', 'numba', '--dtype', 'float16'], "rung 'numba' does not run on cpu in float16"),
+             (['--nonsense'], "unrecognized arguments: --nonsense")]
     import torch
+    if not torch.cuda.is_available(): cases.append((['--device', 'cuda'], "finds no CUDA GPU"))
     for args, msg in cases:
-        if args == ['--device', 'cuda'] and torch.cuda.is_available(): continue
-        p = bench(*args, '--json', 'never.json', cwd=tmp_path) if '--json' not in args else bench(*args, cwd=tmp_path)
-        assert p.returncode == 2, (args, p.returncode, p.stdout, p.stderr)
-        lines = p.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith('fastmm-bench: error: ') and msg in lines[0], (args, p.stderr)
-        assert p.stdout == ''
+        one_error_line(bench(*args, '--json', 'never.json', cwd=tmp_path) if '--json' not in args else bench(*args, cwd=tmp_path), msg)
     assert sorted(os.listdir(tmp_path)) == ['adir'], "a failed run left files behind"
+
+def test_scratch_that_does_not_fit_is_skipped_not_crashed(tmp_path):
+    "--shape 1500,1500,1500 --rungs broadcast_full would need 13.5 GB: skipped with an estimate, like the sweep does"
+    p = bench('--quick', '--shape', '1500,1500,1500', '--rungs', 'broadcast_full,torch', '--json', 'r.json', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    bf, t = json.loads((tmp_path/'r.json').read_text())['rows']
+    assert bf['median'] is None and 'scratch' in bf['skipped'] and bf['estimate'] > 0
+    assert t['median'] > 0 and 'Traceback' not in p.stderr
+
+def test_version_help_and_module():
+    import fastmm
+    for cmd in (['fastmm-bench', '--version'], [sys.executable, '-m', 'fastmm', '--version']):
+        p = run(*cmd)
+        assert p.stdout.strip() == f"fastmm {fastmm.__version__}"
+    h = run('fastmm-bench', '--help').stdout
+    from fastmm.rungs import RUNGS, ABSENT
+    assert 'rungs that can run here' in h and 'examples:' in h and 'fastmm-bench --sweep' in h
+    for name in RUNGS: assert f"\n  {name} " in h, name
+    for name, why in ABSENT.items(): assert f"  {name}" in h and why[:30] in h
+    assert 'more is refused' in ' '.join(h.split())
+    assert run(sys.executable, '-m', 'fastmm', '--help').stdout == h
+
+def test_files_follow_the_umask(tmp_path):
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
+        code = (f"import os, sys; os.umask({umask}); from fastmm.__main__ import main; "
+                f"sys.exit(main(['--quick', '--shape', '4,8,4', '--rungs', 'torch', '--json', 'r{umask}.json', '--plot', 'r{umask}.png']))")
+        run(sys.executable, '-c', code, cwd=tmp_path)
+        for f in (f'r{umask}.json', f'r{umask}.png'): assert (tmp_path/f).stat().st_mode & 0o777 == mode, (f, oct((tmp_path/f).stat().st_mode))
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    p = subprocess.run(f"'{BIN}/fastmm-bench' --quick --shape 4,8,4 --rungs torch,einsum | head -1", shell=True, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300, executable='/bin/bash')
+    assert p.stdout.startswith('4×8 @ 8×4 · float32 · cpu · ') and len(p.stdout.splitlines()) == 1
+    assert 'Traceback' not in p.stderr and 'BrokenPipe' not in p.stderr and 'Exception ignored' not in p.stderr, p.stderr
+
+# Ctrl-C at chosen moments, made deterministic: a hook raises KeyboardInterrupt exactly where a user's Ctrl-C could land
+INTERRUPT = r'''
+import builtins, sys
+where = sys.argv[1]
+if where == 'import':
+    class Hook:
+        def find_spec(self, name, path=None, target=None):
+            if name == 'numpy': raise KeyboardInterrupt
+    sys.meta_path.insert(0, Hook())
+from fastmm.__main__ import main
+if where != 'import':
+    import fastmm.bench as B, fastmm.timing as T, fastmm.report as R
+    if where == 'check':
+        real = B.verify
+        calls = []
+        def verify(*a, **k):
+            calls.append(1)
+            if len(calls) == 3: raise KeyboardInterrupt
+            return real(*a, **k)
+        B.verify = verify
+    if where == 'timing':
+        real_block = T.time_block
+        calls = []
+        def time_block(*a, **k):
+            calls.append(1)
+            if len(calls) == 40: raise KeyboardInterrupt
+            return real_block(*a, **k)
+        T.time_block = time_block
+    if where == 'saving':
+        def save(self, path): raise KeyboardInterrupt
+        R.BenchResult.save = save
+sys.exit(main(['--quick', '--shape', '5,64,10', '--rungs', 'einsum,torch,numpy,broadcast', '--json', 'r.json']))
+'''
+
+@pytest.mark.parametrize('where', ['import', 'check', 'timing', 'saving'])
+def test_ctrl_c_anywhere(tmp_path, where):
+    p = run(sys.executable, '-c', INTERRUPT, where, cwd=tmp_path, check=False, timeout=300)
+    assert p.returncode == 130, (p.returncode, p.stdout, p.stderr)
+    assert 'Traceback' not in p.stderr and 'KeyboardInterrupt' not in p.stderr, p.stderr
+    assert 'interrupted' in p.stderr
+    if where == 'timing':
+        d = json.loads((tmp_path/'r.json').read_text())
+        assert d['interrupted'] and d['rows'] and all(r['runs'] >= 1 for r in d['rows'])
+        assert 'Interrupted' in p.stdout
+
+def test_real_sigint(tmp_path):
+    "A real Ctrl-C, whenever it lands (during imports, checks or timing): no traceback, exit 130"
+    proc = subprocess.Popen([str(BIN/'fastmm-bench'), '--sweep', '32,64,128,256,512', '--json', 'r.json'], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert 'Traceback' not in err, err
+
+def test_first_run_says_it_compiles(tmp_path):
+    env = {**os.environ, 'NUMBA_CACHE_DIR': str(tmp_path/'cache')}
+    notice = 'numba compiles the compiled rungs now'
+    first = bench('--quick', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
+    assert first.returncode == 0 and notice in first.stderr, first.stderr
+    again = bench('--quick', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
+    assert again.returncode == 0 and notice not in again.stderr, again.stderr
+
+def test_openblas_variables_unset_in_its_own_process(tmp_path):
+    "The benchmark removes OPENBLAS_CORETYPE/L2_SIZE in its own process (whatever this environment has), and records what it changed"
+    p = bench('--quick', '--shape', '4,8,4', '--rungs', 'numpy', '--json', 'r.json', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads((tmp_path/'r.json').read_text())
+    expected = {k: None for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE') if k in os.environ}
+    if 'OPENBLAS_THREAD_TIMEOUT' not in os.environ: expected['OPENBLAS_THREAD_TIMEOUT'] = '4'
+    assert d['settings']['env'] == expected
+    assert not {'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'} & set(d['machine']['env'])

@@ -1,6 +1,7 @@
-"Repository hygiene: notebooks and library in sync, notebooks clean, CI files valid, README in sync"
-import json, re, subprocess
+"Repository hygiene: notebooks and library in sync, notebooks clean, pages in order, CI files valid, README in sync"
+import json, re, subprocess, sys, textwrap
 from pathlib import Path
+import yaml
 from conftest import ROOT, run, tracked_files
 
 def changed(before:Path, after:Path, files):
@@ -21,51 +22,155 @@ def test_notebooks_clean(repo_copy):
     run('nbdev_clean', cwd=repo_copy)
     assert changed(ROOT, repo_copy, nbs) == [], "notebooks are not clean: run nbdev_clean"
 
+def cells(f): return json.loads(Path(f).read_text())['cells']
+
 def test_no_stored_errors():
-    "No notebook stores a traceback or an error output"
+    "No notebook stores a traceback, an error output or a warning"
     for f in ROOT.glob('nbs/*.ipynb'):
-        for cell in json.loads(f.read_text())['cells']:
+        for cell in cells(f):
             for o in cell.get('outputs', []):
                 assert o['output_type'] != 'error', f"{f.name} stores an error: {o.get('ename')}"
                 text = ''.join(o.get('text', ''))
                 assert 'Traceback (most recent call last)' not in text, f"{f.name} stores a traceback"
+                assert not (o.get('name') == 'stderr' and 'Warning' in text), f"{f.name} stores a warning: {text[:200]}"
 
 def test_no_legacy_export_flags():
     "nbdev 2 silently ignores `#export` (without the bar)"
     for f in ROOT.glob('nbs/*.ipynb'):
-        for cell in json.loads(f.read_text())['cells']:
+        for cell in cells(f):
             src = ''.join(cell['source'])
             assert not re.search(r'^#\s*(export|default_exp|hide)\b', src, re.M), f"{f.name}: use '#| ' directives"
 
+def test_no_cell_mixes_imports_and_code():
+    "nbdev_docs runs every cell with an import to build the API docs, and warns about cells that also do other work"
+    import ast
+    from IPython.core.inputtransformer2 import TransformerManager
+    for f in ROOT.glob('nbs/*.ipynb'):
+        for c in cells(f):
+            src = ''.join(c['source'])
+            if c['cell_type'] != 'code' or re.search(r'^#\|\s*(export|eval:\s*false)', src, re.M): continue
+            tree = ast.parse(TransformerManager().transform_cell(src))   # %timeit and friends, as IPython runs them
+            kinds = {type(n) for n in ast.walk(tree)}
+            assert not ({ast.Import, ast.ImportFrom} & kinds and {ast.Expr, ast.Assign} & kinds), f"{f.name}: split this cell:\n{src[:300]}"
+
+def nb_number(name): return int(name.split('_')[0])
+
+def test_lower_pages_never_reach_up():
+    "A notebook imports fastmm modules only from notebooks numbered below it (or itself)"
+    defines = {}
+    for f in ROOT.glob('nbs/[0-9]*.ipynb'):
+        m = re.search(r'^#\|\s*default_exp\s+(\S+)', '\n'.join(''.join(c['source']) for c in cells(f)), re.M)
+        if m: defines[m.group(1)] = nb_number(f.name)
+    assert {'machine', 'matmul', 'timing', 'report', 'jit', 'gpu', 'rungs', 'bench', '__main__'} <= set(defines)
+    for f in ROOT.glob('nbs/[0-9]*.ipynb'):
+        src = '\n'.join(''.join(c['source']) for c in cells(f) if c['cell_type'] == 'code')
+        for mod in re.findall(r'(?:from|import)\s+fastmm\.(\w+)', src):
+            assert defines[mod] <= nb_number(f.name), f"{f.name} imports fastmm.{mod}, defined by a later page"
+
+def test_sidebar_lists_every_page_once():
+    contents = yaml.safe_load((ROOT/'nbs/sidebar.yml').read_text())['website']['sidebar']['contents']
+    flat = []
+    for c in contents: flat += c['contents'] if isinstance(c, dict) else [c]
+    assert sorted(flat) == sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb')) and len(flat) == len(set(flat))
+    assert flat[0] == 'index.ipynb'
+
 def test_workflows_validate():
     files = sorted((ROOT/'.github/workflows').glob('*.y*ml'))
-    assert {f.name for f in files} >= {'test.yaml', 'deploy.yaml'}
+    assert {f.name for f in files} >= {'test.yaml', 'deploy.yaml', 'release.yaml'}
     run('check-jsonschema', '--builtin-schema', 'vendor.github-workflows', *files)
 
-def readme_test_command():
-    m = re.search(r'exact command CI runs:\s*```\w*\n(.+?)\n```', (ROOT/'README.md').read_text(), re.S)
+def test_release_workflow():
+    "Tags build, check and publish with trusted publishing; only the publishing job may mint an OIDC token"
+    wf = yaml.safe_load((ROOT/'.github/workflows/release.yaml').read_text())
+    assert wf[True]['push']['tags'] and wf['permissions'] == {'contents': 'read'}
+    steps = ' '.join(str(s) for j in wf['jobs'].values() for s in j['steps'])
+    assert 'python -m build' in steps and 'twine check --strict' in steps and 'pypa/gh-action-pypi-publish' in steps
+    for name, job in wf['jobs'].items():
+        has_oidc = job.get('permissions', {}).get('id-token') == 'write'
+        assert has_oidc == any('pypi-publish' in str(s) for s in job['steps']), name
+
+# README.md is written by nbdev_readme (Quarto) from index.ipynb. Quarto re-wraps the text, pads the tables and
+# writes fences as "``` sh", so everything that reads README.md must accept both forms.
+CMD_RE = r'exact\s+command\s+CI\s+runs:\s*```\s*\w*\s*\n(.+?)\n```'
+
+def readme_test_command(text):
+    m = re.search(CMD_RE, text, re.S)
     assert m, "README.md must give the test command after 'exact command CI runs:'"
     return m.group(1).strip()
 
-def test_ci_runs_the_readme_command():
-    "GitHub's workflow runs the same test command that README.md gives (and .ci/run reads from it)"
-    cmd = readme_test_command()
+def ci_command(readme_dir):
+    "The test command as .ci/run finds it (its own parser, run on README.md in `readme_dir`)"
+    script = (ROOT/'.ci/run').read_text()
+    code = re.search(r"<<'PY'\n(.+?)\nPY", script, re.S).group(1)
+    return run(sys.executable, '-c', code, cwd=readme_dir).stdout.strip()
+
+def test_ci_runs_the_readme_command(tmp_path):
+    "GitHub's workflow and .ci/run run the test command that README.md gives"
+    cmd = readme_test_command((ROOT/'README.md').read_text())
     assert cmd.startswith('nbdev_test') and 'pytest' in cmd
     assert f"run: {cmd}" in (ROOT/'.github/workflows/test.yaml').read_text()
-    assert 'exact command CI runs' in (ROOT/'.ci/run').read_text()
+    (tmp_path/'README.md').write_text((ROOT/'README.md').read_text())
+    assert ci_command(tmp_path) == cmd
 
-def nb_markdown(name):
-    cells = json.loads((ROOT/'nbs'/name).read_text())['cells']
-    return [''.join(c['source']) for c in cells if c['cell_type'] == 'markdown']
+def normalize(md):
+    "Markdown with the differences Quarto's rewrite makes taken out: wrapping, table padding, fence style"
+    md = re.sub(r'```\s*(\w*)', r'```\1', md)
+    md = re.sub(r'^\|?[\s:|-]+\|[\s:|-]*$', '|---|', md, flags=re.M)      # table rules
+    md = re.sub(r' *\| *', '|', md)                                      # table padding
+    return ' '.join(md.split())
+
+def index_texts():
+    "The markdown cells and visible code cells of index.ipynb, as README.md must hold them"
+    out = []
+    for c in cells(ROOT/'nbs/index.ipynb'):
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown' and not src.strip().startswith(':::'): out.append(src)
+        if c['cell_type'] == 'code' and not src.startswith('#|'): out.append(src)
+    return out
+
+def check_readme(readme):
+    title = re.match(r'# (.+)\n\n> (.+)', index_texts()[0]).group(1)
+    assert f"# {title}" in readme
+    n = normalize(readme)
+    for text in index_texts()[1:]: assert normalize(text) in n, f"README.md lacks index.ipynb's text:\n{text[:300]}"
+    assert not re.search(r'^#\|', readme, re.M), "README.md shows an nbdev directive"
 
 def test_readme_in_sync_with_index():
-    "README.md holds every markdown cell and visible code cell of nbs/index.ipynb"
-    readme = (ROOT/'README.md').read_text()
-    md = nb_markdown('index.ipynb')
-    title, desc = re.match(r'# (.+)\n\n> (.+)', md[0]).groups()
-    assert f"# {title}" in readme and f"> {desc}" in readme
-    for text in md[1:]: assert text.strip() in readme, f"README.md lacks index.ipynb's text:\n{text[:200]}"
-    cells = json.loads((ROOT/'nbs/index.ipynb').read_text())['cells']
-    for c in cells:
-        src = ''.join(c['source'])
-        if c['cell_type'] == 'code' and not src.startswith('#| hide'): assert src in readme, f"README.md lacks:\n{src}"
+    check_readme((ROOT/'README.md').read_text())
+
+def quarto_like_rewrite(md):
+    "What nbdev_readme does to README.md where Quarto is installed: re-wrap at 72, pad tables, '``` sh' fences, no description"
+    out, para, in_code = [], [], False
+    def flush():
+        if para: out.extend(textwrap.wrap(' '.join(para), 72, break_on_hyphens=False, break_long_words=False)); para.clear()
+    for line in md.splitlines():
+        if line.startswith('```'):
+            flush(); in_code = not in_code
+            out.append(re.sub(r'^```(\w+)', r'``` \1', line)); continue
+        if in_code: out.append(line); continue
+        if line.startswith('> '): flush(); continue
+        if line.startswith('|'):
+            flush(); cells_ = [c.strip() for c in line.strip('|').split('|')]
+            out.append('| ' + ' | '.join(c.ljust(14) for c in cells_) + ' |'); continue
+        if not line.strip() or line.startswith(('#', '- ', '1.', '2.', '3.', '4.', '5.', '6.', '<')): flush(); out.append(line); continue
+        para.append(line.strip())
+    flush()
+    return '\n'.join(out) + '\n'
+
+def test_suite_survives_readme_rewrite(tmp_path):
+    "After nbdev_readme rewrites README.md, the README checks and .ci/run still find everything"
+    new = quarto_like_rewrite((ROOT/'README.md').read_text())
+    assert '``` sh' in new and '> ' + 'Matrix' not in new and new != (ROOT/'README.md').read_text()
+    assert readme_test_command(new) == readme_test_command((ROOT/'README.md').read_text())
+    (tmp_path/'README.md').write_text(new)
+    assert ci_command(tmp_path) == readme_test_command(new)
+    check_readme(new)
+
+def test_readme_example_prints_what_it_shows():
+    "The README's RUNGS example, run as written, prints the lists the README shows"
+    texts = index_texts()
+    imp = next(t for t in texts if t.strip() == 'from fastmm.rungs import RUNGS, ABSENT')
+    src = texts[texts.index(imp) + 1]
+    shown = next(''.join(o.get('text', '')) for c in cells(ROOT/'nbs/index.ipynb') if ''.join(c['source']) == src for o in c['outputs'])
+    assert 'naive' in shown and run(sys.executable, '-c', imp + '\n' + src).stdout == shown
+    assert ' '.join(shown.split()) in ' '.join((ROOT/'README.md').read_text().split())
