@@ -199,7 +199,7 @@ def _subtitle(res):
     kern = ', '.join(f"{k} {b.get('kernel')}" for k, b in blas.items() if b.get('kernel'))
     return f"{m['cpu']} ({m.get('simd', '?')}) · {m['cpus']} CPUs" + (f" · BLAS kernels: {kern}" if kern else '') + f" · {m['date'][:10]}"
 
-# %% ../nbs/05_report.ipynb #5af761a1
+# %% ../nbs/05_report.ipynb #310dd6e5
 def plot_ladder(res:BenchResult, ax=None):
     "Horizontal log-scale bar chart of a ladder's median times, with IQR error bars"
     import matplotlib, matplotlib.pyplot as plt
@@ -208,7 +208,7 @@ def plot_ladder(res:BenchResult, ax=None):
     if ax is None: _, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.6))
     if not rows:
         ax.text(0.5, 0.5, 'no measurement was completed', ha='center', transform=ax.transAxes); return ax.figure
-    styles = rung_styles(rows)
+    styles = rung_styles(res.rows)
     secs = [r['median'] or r['estimate'] for r in rows]
     for y, (r, s) in enumerate(zip(rows, secs)):
         col = styles[r['rung']][0]
