@@ -74,13 +74,12 @@ def test_no_errors_in_outputs(proc):
                 assert 'Traceback (most recent call last)' not in ''.join(o.get('text', '')), p.name
 
 def test_setup_cells_hidden(proc):
-    "A page opens with prose, not with a block of imports: import cells before the first markdown are hidden"
+    "A page opens with its title and prose, not with a block of imports: setup cells before the first prose are hidden"
     for p in proc.glob('*.ipynb'):
-        for c in json.loads(p.read_text())['cells'][1:]:
-            if c['cell_type'] == 'markdown': break
-            src = ''.join(c['source'])
-            if re.match(r'\s*(import|from)\s', src.split('\n', 1)[-1] if src.startswith('#|') else src):
-                assert re.search(r'#\|\s*(hide|export)', src), f"{p.name}: visible setup cell\n{src[:200]}"
+        cells = json.loads(p.read_text())['cells']
+        first_md = next(i for i, c in enumerate(cells) if c['cell_type'] == 'markdown' and not ''.join(c['source']).startswith('<!--'))
+        for c in cells[1:first_md]:
+            assert c['cell_type'] != 'code', f"{p.name} shows a setup cell before its prose:\n{''.join(c['source'])[:200]}"
 
 def test_timings_are_stored_and_shown(proc):
     "The %timeit lines survive processing (skip_procs = clean_magics) and their outputs are there"
