@@ -76,7 +76,7 @@ def check_fits(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
         raise TooBig(f"{m}×{k} @ {k}×{n} needs {_gib(need)} for its inputs and result, but only {_gib(limit)} "
                      f"{'is' if limit < 2**31 else 'are'} available on {device}")
 
-# %% ../nbs/09_bench.ipynb #7a081f2f
+# %% ../nbs/09_bench.ipynb #f201bc84
 class Interrupted(Exception):
     "Ctrl-C during a run: carries the rows measured so far"
     def __init__(self, rows): self.rows = rows
@@ -85,6 +85,8 @@ def _run_problem(rungs, a, b, threads, min_run_time, min_blocks, max_call, max_m
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
     rows, todo = {}, {}
     dims = f"{m}×{k} @ {k}×{n}"
+    tf32 = a.is_cuda and a.dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32
+    eps = 2.**-10 if tf32 else None   # TF32 keeps 10 bits of mantissa: that is the rounding to allow for
     try:
         with using_threads(threads):
             for r in rungs:
@@ -101,7 +103,7 @@ def _run_problem(rungs, a, b, threads, min_run_time, min_blocks, max_call, max_m
                         history.setdefault(r.name, []).append((m * k * n, est))
                         continue
                 say(f"checking {r.name} on {dims}")
-                verify(r, a, b)
+                verify(r, a, b, eps)
                 todo[r.name] = r
             say(f"timing {', '.join(todo)} on {dims}" if len(todo) < 4 else f"timing {len(todo)} rungs in turn on {dims}")
             timings = measure({nm: (lambda f=r.fn: f(a, b)) for nm, r in todo.items()}, min_run_time, min_blocks, clock=clock, sync=sync)
