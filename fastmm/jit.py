@@ -234,7 +234,7 @@ def block_sizes(itemsize:int, # Bytes per element
     nc = max(cols, (l2 // 2) // (kc * itemsize) // cols * cols)
     return kc, MC_SLIVERS * ROWS, nc
 
-# %% ../nbs/06_jit.ipynb #2b504aa9
+# %% ../nbs/06_jit.ipynb #106a84f2
 @njit(cache=_CACHE, nogil=True)
 def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
     "Rows lo:hi of c = a @ b, with workspace `ws`: the five loops around the micro-kernel"
@@ -300,7 +300,7 @@ def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or flo
          blocks:tuple=None, # (KC, MC, NC); default: `block_sizes`
         ) -> np.ndarray:
     "c = a @ b with the packed micro-kernel"
-    (m, k), n = a.shape, b.shape[1]
+    m, n = a.shape[0], b.shape[1]
     kc, mc, nc = blocks or block_sizes(a.itemsize)
     cols = 2 * VBYTES // a.itemsize
     nt = max(1, min(threads, numba.config.NUMBA_NUM_THREADS, -(-m // (2 * ROWS))))

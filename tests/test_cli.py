@@ -1,8 +1,7 @@
 "The `fastmm-bench` command, end to end, as a user runs it"
 import json, os, signal, subprocess, sys, time
-from pathlib import Path
 import pytest
-from conftest import BIN, ROOT, run
+from conftest import BIN, run
 
 def bench(*args, cwd, env=None, timeout=600):
     return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=timeout, env=env)
@@ -121,28 +120,21 @@ if where == 'import':
             if name == 'numpy': raise KeyboardInterrupt
     sys.meta_path.insert(0, Hook())
 from fastmm.__main__ import main
+def fail_on_call(module, name, n):
+    "Make the n-th call of module.name raise KeyboardInterrupt, as a Ctrl-C landing there would"
+    real, calls = getattr(module, name), []
+    def f(*a, **k):
+        calls.append(1)
+        if len(calls) == n: raise KeyboardInterrupt
+        return real(*a, **k)
+    setattr(module, name, f)
 if where != 'import':
     import fastmm.bench as B, fastmm.timing as T, fastmm.report as R
-    if where == 'check':
-        real = B.verify
-        calls = []
-        def verify(*a, **k):
-            calls.append(1)
-            if len(calls) == 3: raise KeyboardInterrupt
-            return real(*a, **k)
-        B.verify = verify
+    if where == 'check': fail_on_call(B, 'verify', 3)
     if where == 'timing':   # one call per block and no calibration, so the 6th block is in the second round, whatever the machine
         T.calls_per_block = lambda *a, **k: 1
-        real_block = T.time_block
-        calls = []
-        def time_block(*a, **k):
-            calls.append(1)
-            if len(calls) == 6: raise KeyboardInterrupt
-            return real_block(*a, **k)
-        T.time_block = time_block
-    if where == 'saving':
-        def save(self, path): raise KeyboardInterrupt
-        R.BenchResult.save = save
+        fail_on_call(T, 'time_block', 6)
+    if where == 'saving': fail_on_call(R.BenchResult, 'save', 1)
 sys.exit(main(['--quick', '--shape', '5,64,10', '--rungs', 'einsum,torch,numpy,broadcast', '--json', 'r.json']))
 '''
 

@@ -1,5 +1,5 @@
 "Packaging: what `pip install fastmm` gets, what importing it costs, and how it behaves without its extras"
-import json, re, subprocess, sys, tarfile, zipfile, configparser
+import json, re, sys, tarfile, zipfile, configparser
 from email.parser import Parser
 import pytest
 from conftest import ROOT, run

@@ -1,5 +1,5 @@
 "Repository hygiene: notebooks and library in sync, notebooks clean, pages in order, CI files valid, README in sync"
-import json, re, subprocess, sys, textwrap
+import json, re, sys, textwrap
 from pathlib import Path
 import yaml
 from conftest import ROOT, run, tracked_files
