@@ -12,9 +12,9 @@ from .matmul import matmul_shapes, rung, with_grad
 from .machine import cache_sizes
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'KC', 'NC', 'VBYTES', 'ROWS', 'MC_SLIVERS', 'jit_rung', 'matmul_numba', 'matmul_numba_ikj',
-           'matmul_numba_tiled', 'block_sizes', 'gemm', 'matmul_numba_packed', 'matmul_numba_parallel',
-           'needs_compiling', 'fma_peak']
+__all__ = ['DTYPES', 'MISSING', 'KC', 'NC', 'VBYTES', 'ROWS', 'PF_AHEAD', 'MC_SLIVERS', 'jit_rung', 'matmul_numba',
+           'matmul_numba_ikj', 'matmul_numba_tiled', 'block_sizes', 'gemm', 'matmul_numba_packed',
+           'matmul_numba_parallel', 'needs_compiling', 'fma_peak']
 
 # %% ../nbs/06_jit.ipynb #90c99a49
 try:
@@ -125,53 +125,63 @@ def _vector_shape():
 VBYTES, ROWS = _vector_shape()  # vector width in bytes; rows of the register tile (it is 2 vectors wide)
 _CACHE = 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
 
-# %% ../nbs/06_jit.ipynb #124a31d1
+# %% ../nbs/06_jit.ipynb #addf0d34
 def _vec_fn(builder, name, vt, nargs):
     return cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * nargs), name)
 
+PF_AHEAD = 16  # steps of the k-loop ahead at which the kernel asks for its sliver of `a`
+
 @intrinsic
 def _fma_tile(typingctx, kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext):
-    "c[co + r*ldc + j] (+)= Σ_p<kc ap[ao + p*ROWS + r] · bp[bo + p*COLS + j] for the ROWS×COLS tile, in registers"
+    "c[co + r*ldc + j] (+)= Σ_p<kc ap[ao + p*ROWS + r] · bp[bo + p*COLS + j] for the ROWS×COLS tile, in registers (kc even)"
     sig = types.void(kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext)
     def codegen(context, builder, signature, args):
         kc, ap, ao, bp, bo, c, co, ldc, add_to_c, cnext = args
         dt = signature.args[1].dtype
-        lanes = VBYTES // (4 if dt == types.float32 else 8)
+        size = 4 if dt == types.float32 else 8
+        lanes = VBYTES // size
         vt = ir.VectorType(context.get_value_type(dt), lanes)
         i64, i32, i8p = ir.IntType(64), ir.IntType(32), ir.IntType(8).as_pointer()
         k_ = lambda v: ir.Constant(i64, v)
-        fma = _vec_fn(builder, f"llvm.fma.v{lanes}f{32 if dt == types.float32 else 64}", vt, 3)
-        prefetch = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), 'llvm.prefetch.p0i8')
+        fma = _vec_fn(builder, f"llvm.fma.v{lanes}f{8 * size}", vt, 3)
+        pf = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), 'llvm.prefetch.p0i8')
+        prefetch = lambda ptr, write: builder.call(pf, [builder.bitcast(ptr, i8p), ir.Constant(i32, write), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         data = lambda i, v: context.make_array(signature.args[i])(context, builder, v).data
         pa, pb, pc = builder.gep(data(1, ap), [ao]), builder.gep(data(3, bp), [bo]), builder.gep(data(5, c), [co])
         pn = builder.gep(data(5, c), [cnext])
         at = lambda p, r, h: builder.gep(p, [builder.add(builder.mul(ldc, k_(r)), k_(h * lanes))])
         for r in range(ROWS):  # ask for the next tile of c now, so that it is in cache when this one is done
-            for h in range(2): builder.call(prefetch, [builder.bitcast(at(pn, r, h), i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+            for h in range(2): prefetch(at(pn, r, h), 1)
         zero, start = ir.Constant(vt, None), builder.block
         loop, done = builder.function.append_basic_block('tile.loop'), builder.function.append_basic_block('tile.done')
         builder.cbranch(builder.icmp_signed('>', kc, k_(0)), loop, done)
-        builder.position_at_end(loop)                          # for p in range(kc):
+        builder.position_at_end(loop)                          # for p in range(0, kc, 2):
         p = builder.phi(i64)
-        acc = [[builder.phi(vt) for _ in range(2)] for _ in range(ROWS)]
-        brow = builder.gep(pb, [builder.mul(p, k_(2 * lanes))])
-        bv = [builder.load(builder.bitcast(builder.gep(brow, [k_(h * lanes)]), vt.as_pointer()), align=8) for h in range(2)]
-        acol = builder.gep(pa, [builder.mul(p, k_(ROWS))])
+        acc0 = [[builder.phi(vt) for _ in range(2)] for _ in range(ROWS)]
+        for line in range(-(-2 * ROWS * size // 64)):          #   ask for the sliver of a PF_AHEAD steps ahead
+            prefetch(builder.gep(pa, [builder.add(builder.mul(p, k_(ROWS)), k_(PF_AHEAD * ROWS + line * 64 // size))]), 0)
         splat = ir.Constant(ir.VectorType(i32, lanes), [0] * lanes)
-        new = []
-        for r in range(ROWS):                                  #   broadcast a[r, p], two FMAs per row
-            s = builder.insert_element(ir.Constant(vt, ir.Undefined), builder.load(builder.gep(acol, [k_(r)])), ir.Constant(i32, 0))
-            s = builder.shuffle_vector(s, ir.Constant(vt, ir.Undefined), splat)
-            new.append([builder.call(fma, [s, bv[h], acc[r][h]]) for h in range(2)])
-        p1 = builder.add(p, k_(1))
-        p.add_incoming(k_(0), start); p.add_incoming(p1, loop)
+        acc = acc0
+        for step in range(2):                                  #   two steps of k per trip round the loop
+            ps = builder.add(p, k_(step))
+            brow = builder.gep(pb, [builder.mul(ps, k_(2 * lanes))])
+            bv = [builder.load(builder.bitcast(builder.gep(brow, [k_(h * lanes)]), vt.as_pointer()), align=size) for h in range(2)]
+            acol = builder.gep(pa, [builder.mul(ps, k_(ROWS))])
+            new = []
+            for r in range(ROWS):                              #     broadcast a[r, p], two FMAs per row
+                s = builder.insert_element(ir.Constant(vt, ir.Undefined), builder.load(builder.gep(acol, [k_(r)])), ir.Constant(i32, 0))
+                s = builder.shuffle_vector(s, ir.Constant(vt, ir.Undefined), splat)
+                new.append([builder.call(fma, [s, bv[h], acc[r][h]]) for h in range(2)])
+            acc = new
+        p2 = builder.add(p, k_(2))
+        p.add_incoming(k_(0), start); p.add_incoming(p2, loop)
         for r in range(ROWS):
-            for h in range(2): acc[r][h].add_incoming(zero, start); acc[r][h].add_incoming(new[r][h], loop)
-        builder.cbranch(builder.icmp_signed('<', p1, kc), loop, done)
+            for h in range(2): acc0[r][h].add_incoming(zero, start); acc0[r][h].add_incoming(acc[r][h], loop)
+        builder.cbranch(builder.icmp_signed('<', p2, kc), loop, done)
         builder.position_at_end(done)                          # then add the tile to c (or store it) once
         res = [[builder.phi(vt) for _ in range(2)] for _ in range(ROWS)]
         for r in range(ROWS):
-            for h in range(2): res[r][h].add_incoming(zero, start); res[r][h].add_incoming(new[r][h], loop)
+            for h in range(2): res[r][h].add_incoming(zero, start); res[r][h].add_incoming(acc[r][h], loop)
         ptr = lambda r, h: builder.bitcast(at(pc, r, h), vt.as_pointer())
         with builder.if_else(builder.icmp_unsigned('!=', add_to_c, ir.Constant(add_to_c.type, 0))) as (add, store):
             with add:
@@ -183,7 +193,7 @@ def _fma_tile(typingctx, kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext):
         return context.get_dummy_value()
     return sig, codegen
 
-# %% ../nbs/06_jit.ipynb #ad2f4153
+# %% ../nbs/06_jit.ipynb #50711298
 @intrinsic
 def _copy(typingctx, dst, doff, src, soff, count):
     "dst[doff:doff+count] = src.flat[soff:soff+count], by LLVM's memcpy"
@@ -197,44 +207,46 @@ def _copy(typingctx, dst, doff, src, soff, count):
 
 @njit(cache=_CACHE, nogil=True)
 def _pack_b(b, bp, p0, kc, j0, nw, cols):
-    "Rows p0:p0+kc, columns j0:j0+nw of `b` into slivers of `cols` columns: sliver j, row p at bp[(j*kc + p)*cols:]"
+    "Rows p0:p0+kc, columns j0:j0+nw of `b` into slivers of `cols` columns, a zero row making kc even: row p of sliver j at bp[(j*kc2 + p)*cols:]"
     n = b.shape[1]
-    full = nw // cols
+    full, kc2 = nw // cols, kc + kc % 2
+    for j in range(-(-nw // cols)): bp[(j * kc2 + kc) * cols:(j + 1) * kc2 * cols] = 0
     for p in range(kc):
-        for j in range(full): _copy(bp, (j * kc + p) * cols, b, (p0 + p) * n + j0 + j * cols, cols)
+        for j in range(full): _copy(bp, (j * kc2 + p) * cols, b, (p0 + p) * n + j0 + j * cols, cols)
         if full * cols < nw:
-            o, w = (full * kc + p) * cols, nw - full * cols
+            o, w = (full * kc2 + p) * cols, nw - full * cols
             for q in range(w): bp[o + q] = b[p0 + p, j0 + full * cols + q]
             for q in range(w, cols): bp[o + q] = 0
 
 @njit(cache=_CACHE, nogil=True)
 def _pack_a(a, ap, i0, mc, p0, kc):
-    "Rows i0:i0+mc, columns p0:p0+kc of `a` into slivers of ROWS rows: sliver i, column p at ap[(i*kc + p)*ROWS:]"
-    for i in range((mc + ROWS - 1) // ROWS):
+    "Rows i0:i0+mc, columns p0:p0+kc of `a` into slivers of ROWS rows, a zero column making kc even: column p of sliver i at ap[(i*kc2 + p)*ROWS:]"
+    kc2 = kc + kc % 2
+    for i in range(-(-mc // ROWS)):
         ii = i0 + i * ROWS
         h = min(ROWS, i0 + mc - ii)
-        dst = ap[i * kc * ROWS:(i + 1) * kc * ROWS]
-        for p in range(kc):
-            d = dst[p * ROWS:(p + 1) * ROWS]
-            for r in range(h): d[r] = a[ii + r, p0 + p]
-            for r in range(h, ROWS): d[r] = 0
+        dst = ap[i * kc2 * ROWS:(i + 1) * kc2 * ROWS]
+        if h < ROWS or kc2 > kc: dst[:] = 0
+        for r in range(h):                                   # read each row of `a` in order, write it strided
+            src = a[ii + r, p0:p0 + kc]
+            for p in range(kc): dst[p * ROWS + r] = src[p]
 
-# %% ../nbs/06_jit.ipynb #05b611a3
-MC_SLIVERS = 8  # slivers of `a` per packed block (MC = 8·ROWS)
+# %% ../nbs/06_jit.ipynb #f39544b5
+MC_SLIVERS = 4  # slivers of `a` per packed block (MC = 4·ROWS)
 
 @functools.cache
 def block_sizes(itemsize:int, # Bytes per element
                 caches:tuple=None, # ((level, bytes), ...), as `tuple(cache_sizes().items())` (default: this machine's)
                ) -> tuple: # (KC, MC, NC)
-    "Block sizes for the packed kernel: slivers of `a` and `b` fill L1, a panel of `b` half of L2"
+    "Block sizes for the packed kernel: a sliver of `b` 4/3 the size of L1 (KC), a panel of `b` twice L2 (NC)"
     caches = cache_sizes() if caches is None else dict(caches)
     cols = 2 * VBYTES // itemsize
     l1, l2 = caches.get('L1', 32 << 10), caches.get('L2', 256 << 10)
-    kc = max(32, l1 // ((cols + ROWS) * itemsize) // 32 * 32)
-    nc = max(cols, (l2 // 2) // (kc * itemsize) // cols * cols)
+    kc = max(64, 4 * l1 // 3 // (cols * itemsize) // 64 * 64)
+    nc = max(cols, 2 * l2 // (kc * itemsize) // cols * cols)
     return kc, MC_SLIVERS * ROWS, nc
 
-# %% ../nbs/06_jit.ipynb #106a84f2
+# %% ../nbs/06_jit.ipynb #89aefccd
 @njit(cache=_CACHE, nogil=True)
 def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
     "Rows lo:hi of c = a @ b, with workspace `ws`: the five loops around the micro-kernel"
@@ -248,6 +260,7 @@ def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
         nj = (nw + cols - 1) // cols
         for p0 in range(0, k, kc_max):                                   # pc: blocks of KC along k
             kc = min(kc_max, k - p0)
+            kc2 = kc + kc % 2                                            # the kernel takes two steps of k at a time
             _pack_b(b, bp, p0, kc, jc, nw, cols)
             for i0 in range(lo, hi, mc_max):                             # ic: blocks of MC rows
                 mc = min(mc_max, hi - i0)
@@ -260,9 +273,9 @@ def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
                         h = min(ROWS, hi - ii)
                         nxt = (ii + ROWS) * n + cj if i + 1 < ni else i0 * n + cj + cols
                         if h == ROWS and w == cols:
-                            _fma_tile(kc, ap, i * kc * ROWS, bp, j * kc * cols, c, ii * n + cj, n, p0 > 0, nxt)
+                            _fma_tile(kc2, ap, i * kc2 * ROWS, bp, j * kc2 * cols, c, ii * n + cj, n, p0 > 0, nxt)
                         else:
-                            _fma_tile(kc, ap, i * kc * ROWS, bp, j * kc * cols, edge, 0, cols, False, 0)
+                            _fma_tile(kc2, ap, i * kc2 * ROWS, bp, j * kc2 * cols, edge, 0, cols, False, 0)
                             for r in range(h):
                                 crow = c[ii + r]
                                 for q in range(w):
@@ -302,6 +315,7 @@ def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or flo
     "c = a @ b with the packed micro-kernel"
     m, n = a.shape[0], b.shape[1]
     kc, mc, nc = blocks or block_sizes(a.itemsize)
+    kc += kc % 2
     cols = 2 * VBYTES // a.itemsize
     nt = max(1, min(threads, numba.config.NUMBA_NUM_THREADS, -(-m // (2 * ROWS))))
     nc = min(nc, -(-n // cols) * cols)
