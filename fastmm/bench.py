@@ -76,17 +76,18 @@ def check_fits(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
         raise TooBig(f"{m}×{k} @ {k}×{n} needs {_gib(need)} for its inputs and result, but only {_gib(limit)} "
                      f"{'is' if limit < 2**31 else 'are'} available on {device}")
 
-# %% ../nbs/09_bench.ipynb #f201bc84
+# %% ../nbs/09_bench.ipynb #048512e0
 class Interrupted(Exception):
     "Ctrl-C during a run: carries the rows measured so far"
     def __init__(self, rows): self.rows = rows
 
-def _run_problem(rungs, a, b, threads, min_run_time, min_blocks, max_call, max_mem, probe_above, history, say, clock, sync):
+def _run_problem(rungs, a, b, settings, probe_above, history, say, clock):
+    "Rows for `rungs` on `a` @ `b`, as `settings` (a result's) ask: skipped with an estimate, or checked and timed"
+    threads, min_run_time, min_blocks, max_call, max_mem = (settings[o] for o in ('threads', 'min_run_time', 'min_blocks', 'max_call', 'max_mem'))
+    sync = torch.cuda.synchronize if a.is_cuda else None
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
     rows, todo = {}, {}
     dims = f"{m}×{k} @ {k}×{n}"
-    tf32 = a.is_cuda and a.dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32
-    eps = 2.**-10 if tf32 else None   # TF32 keeps 10 bits of mantissa: that is the rounding to allow for
     try:
         with using_threads(threads):
             for r in rungs:
@@ -103,7 +104,7 @@ def _run_problem(rungs, a, b, threads, min_run_time, min_blocks, max_call, max_m
                         history.setdefault(r.name, []).append((m * k * n, est))
                         continue
                 say(f"checking {r.name} on {dims}")
-                verify(r, a, b, eps)
+                verify(r, a, b)
                 todo[r.name] = r
             say(f"timing {', '.join(todo)} on {dims}" if len(todo) < 4 else f"timing {len(todo)} rungs in turn on {dims}")
             timings = measure({nm: (lambda f=r.fn: f(a, b)) for nm, r in todo.items()}, min_run_time, min_blocks, clock=clock, sync=sync)
@@ -115,11 +116,20 @@ def _run_problem(rungs, a, b, threads, min_run_time, min_blocks, max_call, max_m
         history.setdefault(nm, []).append((m * k * n, t.median))
     return [rows[r.name] for r in rungs if r.name in rows]
 
-# %% ../nbs/09_bench.ipynb #21e2c306
+# %% ../nbs/09_bench.ipynb #372e6025
 def _inputs(m, k, n, dtype, device, seed):
     g = torch.Generator().manual_seed(seed)
     return tuple(torch.randn(*s, generator=g, dtype=torch.float32).to(DTYPES[dtype]).to(device) for s in ((m, k), (k, n)))
 
+def _begin(kind, problem:dict, rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem):
+    "The empty result of a run of `kind` on `problem` (its shape or sizes), its settings filled in, and the rungs to run"
+    threads = threads or torch.get_num_threads()
+    max_mem = (available(device) or 2**33) / 2 if max_mem is None else max_mem
+    notes = []
+    sel = select_rungs(rungs, device, dtype, notes)
+    settings = dict(**problem, dtype=dtype, device=device, threads=threads, seed=seed, min_run_time=min_run_time,
+                    min_blocks=min_blocks, max_call=max_call, max_mem=max_mem, rungs=[r.name for r in sel])
+    return BenchResult(kind, settings, machine_info(device, threads), notes=notes), sel
 
 def ladder(m:int=5, k:int=784, n:int=10, # Problem: (m×k) @ (k×n)
            rungs:list=None, # Rung names (default: every rung that can take part)
@@ -139,21 +149,14 @@ def ladder(m:int=5, k:int=784, n:int=10, # Problem: (m×k) @ (k×n)
     check_target(dtype, device)
     if min(m, k, n) < 0: raise ValueError(f"sizes must not be negative, got {m}×{k} @ {k}×{n}")
     check_fits(m, k, n, DTYPES[dtype].itemsize, device)
-    threads = threads or torch.get_num_threads()
-    max_mem = (available(device) or 2**33) / 2 if max_mem is None else max_mem
-    notes = []
-    sel = select_rungs(rungs, device, dtype, notes)
-    settings = dict(shape=[m, k, n], dtype=dtype, device=device, threads=threads, seed=seed, min_run_time=min_run_time,
-                         min_blocks=min_blocks, max_call=max_call, max_mem=max_mem, rungs=[r.name for r in sel])
-    res = BenchResult('ladder', settings, machine_info(device, threads), notes=notes)
-    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else None
+    res, sel = _begin('ladder', dict(shape=[m, k, n]), rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem)
     a, b = _inputs(m, k, n, dtype, device, seed)
-    try: res.rows = _run_problem(sel, a, b, threads, min_run_time, min_blocks, max_call, max_mem, probe_above, {}, say or (lambda s: None), clock, sync)
+    try: res.rows = _run_problem(sel, a, b, res.settings, probe_above, {}, say or (lambda s: None), clock)
     except Interrupted as e: res.rows, res.interrupted = e.rows, True
     _add_speedups(res.rows)
     return res
 
-# %% ../nbs/09_bench.ipynb #1d597c78
+# %% ../nbs/09_bench.ipynb #ae28cb00
 def sweep(sizes=(32, 64, 128, 256, 512, 1024, 2048), # Square sizes n to time
           rungs:list=None, # Rung names (default: every rung that can take part)
           dtype:str='float32', # One of `DTYPES`
@@ -173,22 +176,15 @@ def sweep(sizes=(32, 64, 128, 256, 512, 1024, 2048), # Square sizes n to time
     if not sizes or min(sizes) < 1: raise ValueError(f"sizes must be positive integers, got {list(sizes)}")
     check_target(dtype, device)
     check_fits(sizes[-1], sizes[-1], sizes[-1], DTYPES[dtype].itemsize, device)
-    threads = threads or torch.get_num_threads()
-    max_mem = (available(device) or 2**33) / 2 if max_mem is None else max_mem
-    notes = []
-    sel = select_rungs(rungs, device, dtype, notes)
-    settings = dict(sizes=sizes, dtype=dtype, device=device, threads=threads, seed=seed, min_run_time=min_run_time,
-                         min_blocks=min_blocks, max_call=max_call, max_mem=max_mem, rungs=[r.name for r in sel])
-    res = BenchResult('sweep', settings, machine_info(device, threads), notes=notes)
+    res, sel = _begin('sweep', dict(sizes=sizes), rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem)
     say = say or (lambda s: None)
     if peak and device == 'cpu' and dtype in ('float32', 'float64') and jit.numba:
         say("measuring the FMA peak")
-        res.machine['peak'] = {dtype: {str(t): jit.fma_peak(dtype, t) for t in sorted({1, threads})}}
-    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else None
+        res.machine['peak'] = {dtype: {str(t): jit.fma_peak(dtype, t) for t in sorted({1, res.settings['threads']})}}
     history = {}
     try:
         for n in sizes:
             a, b = _inputs(n, n, n, dtype, device, seed)
-            res.rows += _run_problem(sel, a, b, threads, min_run_time, min_blocks, max_call, max_mem, 0, history, say, clock, sync)
+            res.rows += _run_problem(sel, a, b, res.settings, 0, history, say, clock)
     except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True
     return res

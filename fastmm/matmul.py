@@ -66,18 +66,23 @@ def rung(desc:str, # One-line description of the rung
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 MATMUL_DTYPES = FLOATS + (torch.complex64, torch.complex128, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
-# %% ../nbs/01_matmul.ipynb #53ba710a
+# %% ../nbs/01_matmul.ipynb #894382d2
+def _eps(t):
+    "Machine epsilon of the arithmetic of products of `t`: its dtype's, or TF32's on a GPU that allows TF32"
+    if t.is_cuda and t.dtype == torch.float32 and torch.backends.cuda.matmul.allow_tf32: return 2.**-10
+    return torch.finfo(t.real.dtype if t.is_complex() else t.dtype).eps
+
 def error_bound(a:Tensor, b:Tensor, # The operands
-                eps:float=None, # Machine epsilon of the arithmetic (default: that of `a`'s dtype)
+                eps:float=None, # Machine epsilon of the arithmetic (default: `a`'s dtype's, or TF32's where it is on)
                ) -> Tensor: # Elementwise bound on |c - a @ b|, in float64
     "How far a correctly computed `a @ b` may be from the exact product: 2kε·(|a|@|b|)"
     k = a.shape[1]
-    eps = eps or torch.finfo(a.real.dtype if a.is_complex() else a.dtype).eps
+    eps = eps or _eps(a)
     return 2 * max(k, 1) * eps * (a.abs().double().cpu() @ b.abs().double().cpu())
 
 def verify(f, # A rung, or any function called as `f(a, b)`
            a:Tensor, b:Tensor, # The operands
-           eps:float=None, # Machine epsilon of the arithmetic, if not that of the dtype (e.g. TF32 on a GPU)
+           eps:float=None, # Machine epsilon of the arithmetic (default: as `error_bound`)
           ) -> Tensor: # What `f` returned
     "Run `f(a, b)` and raise `ValueError` unless it equals `a @ b` (to within `error_bound` for floats)"
     name = f.name if isinstance(f, Rung) else getattr(getattr(f, 'rung', None), 'name', getattr(f, '__name__', repr(f)))

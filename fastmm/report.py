@@ -232,7 +232,7 @@ def plot_ladder(res:BenchResult, ax=None):
     ax.figure.tight_layout()
     return ax.figure
 
-# %% ../nbs/05_report.ipynb #0ca38ad2
+# %% ../nbs/05_report.ipynb #6e805e56
 def plot_sweep(res:BenchResult, # A sweep
                lines:dict=None, # label -> GFLOP/s: horizontal lines on the rate panel (a peak, say)
                rate_only:bool=False, # Draw only the rate panel
@@ -249,17 +249,15 @@ def plot_sweep(res:BenchResult, # A sweep
     for name, (col, mk) in styles.items():
         pts = [r for r in res.rows if r['rung'] == name and r['median']]
         if not pts: continue
-        ns = [r['n'] for r in pts]
-        work = [2 * r['m'] * r['k'] * r['n'] / 1e9 for r in pts]
-        face = ['none' if r.get('noisy') else col for r in pts]
-        if tax is not None:
-            tax.errorbar(ns, [r['median'] for r in pts], yerr=[[r['median'] - r['q1'] for r in pts], [r['q3'] - r['median'] for r in pts]],
-                         color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=name, mfc=col)
-            tax.scatter(ns, [r['median'] for r in pts], facecolors=face, edgecolors=col, marker=mk, s=30, zorder=3)
-        rax.errorbar(ns, [w / r['median'] for w, r in zip(work, pts)],
-                     yerr=[[w / r['median'] - w / r['q3'] for w, r in zip(work, pts)], [w / r['q1'] - w / r['median'] for w, r in zip(work, pts)]],
-                     color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=name, mfc=col)
-        rax.scatter(ns, [w / r['median'] for w, r in zip(work, pts)], facecolors=face, edgecolors=col, marker=mk, s=30, zorder=3)
+        ns, face = [r['n'] for r in pts], ['none' if r.get('noisy') else col for r in pts]
+        def draw(ax, y): # y(row, seconds): what the panel plots; the median, the quartiles as error bars, hollow if noisy
+            mid = [y(r, r['median']) for r in pts]
+            lo, hi = zip(*(sorted((y(r, r['q1']), y(r, r['q3']))) for r in pts))
+            ax.errorbar(ns, mid, yerr=[[v - l for v, l in zip(mid, lo)], [h - v for v, h in zip(mid, hi)]],
+                        color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=name, mfc=col)
+            ax.scatter(ns, mid, facecolors=face, edgecolors=col, marker=mk, s=30, zorder=3)
+        if tax is not None: draw(tax, lambda r, s: s)
+        draw(rax, lambda r, s: 2 * r['m'] * r['k'] * r['n'] / 1e9 / s)
     for i, (label, v) in enumerate((lines or {}).items()):
         rax.axhline(v, color='black', ls=['--', ':', '-.'][i % 3], lw=1, label=f"{label}: {v:,.0f} GFLOP/s")
     for ax in [a for a in (tax, rax) if a is not None]:
@@ -272,7 +270,8 @@ def plot_sweep(res:BenchResult, # A sweep
     rax.set(yscale='log', ylabel='GFLOP/s (log scale)', title='rate: 2n³ flop / time')
     if lines: rax.set_ylim(top=max(lines.values()) * 1.6)
     hs, ls = rax.get_legend_handles_labels()
-    order = sorted(range(len(ls)), key=lambda i: ls[i] in [f"{k}: {v:,.0f} GFLOP/s" for k, v in (lines or {}).items()])
+    drawn = {f"{k}: {v:,.0f} GFLOP/s" for k, v in (lines or {}).items()}
+    order = sorted(range(len(ls)), key=lambda i: ls[i] in drawn)  # rungs first, then the lines
     rax.legend([hs[i] for i in order], [ls[i] for i in order], fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5))
     fig = rax.figure
     fig.suptitle(f"{_title(res)}\n{_subtitle(res)}", fontsize=10, x=0.01, ha='left')

@@ -117,8 +117,14 @@ def measure(fns:dict, # name -> function called as `fn()`
         raise
     return {k: Timing(times[k], numbers[k]) for k in fns}
 
-# %% ../nbs/04_timing.ipynb #69aed1ed
+# %% ../nbs/04_timing.ipynb #e4c753f5
 def _shrunk(dims, f): return tuple(max(1, min(d, round(d * f))) for d in dims)
+
+def _fit(p1, p2, work):
+    "Seconds at `work` on the line overhead + per_madd × work through (work, seconds) points `p1`, `p2`; per_madd ≥ 0"
+    (w1, t1), (w2, t2) = p1, p2
+    per_madd = max(0., (t2 - t1) / (w2 - w1)) if w2 > w1 else 0.
+    return t2 + per_madd * (work - w2)
 
 @dataclass
 class Estimate:
@@ -147,18 +153,13 @@ def estimate_call(fn:Callable, # Called as `fn(a, b)`
         if (m, k, n) == dims: return Estimate(t, True, pts)
         if t >= budget and len(pts) >= 2: break
         f = min(1., f * 2)
-    (m1, k1, n1, t1), (m2, k2, n2, t2) = pts[-2:]
-    w1, w2 = m1*k1*n1, m2*k2*n2
-    per_madd = max(0., (t2 - t1) / (w2 - w1)) if w2 > w1 else 0.
-    return Estimate(t2 + per_madd * (work - w2), False, pts)
+    return Estimate(_fit(*[(m * k * n, t) for m, k, n, t in pts[-2:]], work), False, pts)
 
-# %% ../nbs/04_timing.ipynb #0e9ec4b2
+# %% ../nbs/04_timing.ipynb #efc314cb
 def extrapolate(points:list, # [(work, seconds)] measured or estimated so far, in order of work
                 work:int, # The work (m·k·n) to estimate a call for
                ) -> float|None: # Seconds, or None without any point
     "Estimate a call on `work` multiply-adds from calls on less work: overhead plus a part proportional to work"
     if not points: return None
     if len(points) == 1: return points[0][1] * work / max(1, points[0][0])
-    (w1, t1), (w2, t2) = points[-2:]
-    per_madd = max(0., (t2 - t1) / (w2 - w1)) if w2 > w1 else 0.
-    return t2 + per_madd * (work - w2)
+    return _fit(*points[-2:], work)
