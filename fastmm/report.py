@@ -99,7 +99,7 @@ def _add_speedups(rows):
         sec, bsec = r['median'] or r['estimate'], base['median'] or base['estimate']
         r['baseline'], r['speedup'] = base['rung'], bsec / sec if sec and bsec else None
 
-# %% ../nbs/05_report.ipynb #710255bc
+# %% ../nbs/05_report.ipynb #54bdff28
 NOISE_NOTE = (f"! marks a measurement whose spread (IQR/median) is above {NOISY:.0%}: the machine was busy while it ran, "
               "so its time is not the code's alone. Close other programs and run again, or try `--threads 1`.")
 
@@ -110,7 +110,9 @@ def _title(res):
     t = s.get('threads') or res.machine.get('threads')
     if res.kind == 'sweep': prob = "Square n×n @ n×n"
     else: m, k, n = s['shape']; prob = f"{m}×{k} @ {k}×{n}"
-    return f"{prob} · {s['dtype']} · {s['device']} · {t} thread{'s' * (t != 1)}"
+    dtype = f"{s['dtype']} as TF32" if s.get('tf32') else s['dtype']
+    if str(s['device']).startswith('cuda'): return f"{prob} · {dtype} · {s['device']}"  # the CPU's threads hardly matter
+    return f"{prob} · {dtype} · {s['device']} · {t} thread{'s' * (t != 1)}"
 
 def _ladder_cells(res):
     base = res.rows[0]['baseline']
@@ -232,7 +234,7 @@ def plot_ladder(res:BenchResult, ax=None):
     ax.figure.tight_layout()
     return ax.figure
 
-# %% ../nbs/05_report.ipynb #6e805e56
+# %% ../nbs/05_report.ipynb #c02a8699
 def plot_sweep(res:BenchResult, # A sweep
                lines:dict=None, # label -> GFLOP/s: horizontal lines on the rate panel (a peak, say)
                rate_only:bool=False, # Draw only the rate panel
@@ -244,6 +246,7 @@ def plot_sweep(res:BenchResult, # A sweep
         _, axs = plt.subplots(1, 1 if rate_only else 2, figsize=(7.5 if rate_only else 12, 4.6), squeeze=False)
         axs = list(axs[0])
     tax, rax = (None, axs[0]) if rate_only else axs
+    per, unit = (1e3, 'TFLOP/s') if str(res.settings.get('device', 'cpu')).startswith('cuda') else (1, 'GFLOP/s')
     styles = rung_styles(res.rows)
     sizes = sorted({r['n'] for r in res.rows if r['median']})
     for name, (col, mk) in styles.items():
@@ -257,9 +260,10 @@ def plot_sweep(res:BenchResult, # A sweep
                         color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=name, mfc=col)
             ax.scatter(ns, mid, facecolors=face, edgecolors=col, marker=mk, s=30, zorder=3)
         if tax is not None: draw(tax, lambda r, s: s)
-        draw(rax, lambda r, s: 2 * r['m'] * r['k'] * r['n'] / 1e9 / s)
-    for i, (label, v) in enumerate((lines or {}).items()):
-        rax.axhline(v, color='black', ls=['--', ':', '-.'][i % 3], lw=1, label=f"{label}: {v:,.0f} GFLOP/s")
+        draw(rax, lambda r, s: 2 * r['m'] * r['k'] * r['n'] / 1e9 / per / s)
+    lines = {k: v / per for k, v in (lines or {}).items()}
+    for i, (label, v) in enumerate(lines.items()):
+        rax.axhline(v, color='black', ls=['--', ':', '-.'][i % 3], lw=1, label=f"{label}: {v:,.0f} {unit}")
     for ax in [a for a in (tax, rax) if a is not None]:
         ax.set_xscale('log', base=2)
         ax.xaxis.set_major_locator(FixedLocator(sizes)); ax.xaxis.set_minor_locator(NullLocator())
@@ -267,10 +271,10 @@ def plot_sweep(res:BenchResult, # A sweep
         ax.grid(True, which='major', alpha=0.3)
         ax.set_xlabel('n (matrices n×n)')
     if tax is not None: tax.set(yscale='log', ylabel='median time a call, seconds (log scale)', title='time a call')
-    rax.set(yscale='log', ylabel='GFLOP/s (log scale)', title='rate: 2n³ flop / time')
+    rax.set(yscale='log', ylabel=f'{unit} (log scale)', title='rate: 2n³ flop / time')
     if lines: rax.set_ylim(top=max(lines.values()) * 1.6)
     hs, ls = rax.get_legend_handles_labels()
-    drawn = {f"{k}: {v:,.0f} GFLOP/s" for k, v in (lines or {}).items()}
+    drawn = {f"{k}: {v:,.0f} {unit}" for k, v in lines.items()}
     order = sorted(range(len(ls)), key=lambda i: ls[i] in drawn)  # rungs first, then the lines
     rax.legend([hs[i] for i in order], [ls[i] for i in order], fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5))
     fig = rax.figure
