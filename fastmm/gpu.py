@@ -129,7 +129,7 @@ def matmul_triton_tiled(a:Tensor, # m×k matrix
     "`a @ b` on the GPU with fixed 64×64×32 blocks and `tl.dot`"
     return _run(lambda a, b, c: _launch_tiled(_tiled, a, b, c, BLOCK_M=64, BLOCK_N=64, BLOCK_K=32, GROUP_M=1), a, b)
 
-# %% ../nbs/07_gpu.ipynb #d0375b12
+# %% ../nbs/07_gpu.ipynb #b24331ab
 def _config(bm, bn, bk, stages, warps): return dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=8, num_stages=stages, num_warps=warps)
 
 CONFIGS = [_config(128, 256, 64, 3, 8), _config(128, 256, 64, 4, 8), _config(256, 128, 64, 3, 8), _config(256, 128, 64, 4, 8),
@@ -137,7 +137,7 @@ CONFIGS = [_config(128, 256, 64, 3, 8), _config(128, 256, 64, 4, 8), _config(256
            _config(128, 64, 64, 4, 4), _config(64, 128, 64, 4, 4), _config(128, 32, 32, 4, 4), _config(64, 32, 32, 5, 2)]
 
 _tuned = triton.autotune([triton.Config({k: v for k, v in c.items() if k.isupper()}, num_stages=c['num_stages'],
-                                        num_warps=c['num_warps']) for c in CONFIGS], key=['M', 'N', 'K'])(_tiled) if triton else None
+                                        num_warps=c['num_warps']) for c in CONFIGS], key=['M', 'N', 'K', 'PRECISION'])(_tiled) if triton else None
 
 @gpu_rung("Triton, autotuned blocks, warps and pipeline stages, grouped block order for L2 reuse, masked edges", 'triton_tuned')
 def matmul_triton_tuned(a:Tensor, # m×k matrix
