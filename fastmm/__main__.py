@@ -168,7 +168,7 @@ class _CtrlC:
     def _again(self):
         if self.live: _thread.interrupt_main()
 
-# %% ../nbs/10_cli.ipynb #a1013c2b
+# %% ../nbs/10_cli.ipynb #7a3242f5
 def _write_plot(res, path):
     import matplotlib
     matplotlib.use('Agg')
@@ -199,7 +199,7 @@ def main(argv:list=None) -> int: # Exit status
             changed = benchmark_env()
             args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
             plan = check_args(args)
-            ctrl_c.watch_numba()
+            ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
             if args.tf32:
                 import torch
                 torch.backends.cuda.matmul.allow_tf32 = True

@@ -99,11 +99,15 @@ def _add_speedups(rows):
         sec, bsec = r['median'] or r['estimate'], base['median'] or base['estimate']
         r['baseline'], r['speedup'] = base['rung'], bsec / sec if sec and bsec else None
 
-# %% ../nbs/05_report.ipynb #54bdff28
+# %% ../nbs/05_report.ipynb #b8ba1c00
 NOISE_NOTE = (f"! marks a measurement whose spread (IQR/median) is above {NOISY:.0%}: the machine was busy while it ran, "
               "so its time is not the code's alone. Close other programs and run again, or try `--threads 1`.")
 
 def _spread(r): return f"±{r['spread']:.0%}" + (' !' if r['noisy'] else '')
+
+def _rate_unit(res):
+    "How rates are shown: (GFLOP/s per unit, unit), TFLOP/s for a run on a GPU, GFLOP/s otherwise"
+    return (1e3, 'TFLOP/s') if str(res.settings.get('device', 'cpu')).startswith('cuda') else (1, 'GFLOP/s')
 
 def _title(res):
     s = res.settings
@@ -116,25 +120,28 @@ def _title(res):
 
 def _ladder_cells(res):
     base = res.rows[0]['baseline']
-    head = ['rung', 'median', 'spread', 'runs × calls', f'× {base}', 'GFLOP/s']
+    per, unit = _rate_unit(res)
+    head = ['rung', 'median', 'spread', 'runs × calls', f'× {base}', unit]
     body = []
     for r in res.rows:
+        rate = _fmt_rate(r['gflops'] and r['gflops'] / per)
         if r['median'] is None:
             body.append([r['rung'], f"~{fmt_time(r['estimate'])} (est.)", '–', f"skipped: {r['skipped']}",
-                         f"~{_fmt_x(r['speedup'])}", f"~{_fmt_rate(r['gflops'])}"])
+                         f"~{_fmt_x(r['speedup'])}", f"~{rate}"])
         else: body.append([r['rung'], fmt_time(r['median']), _spread(r), f"{r['runs']} × {r['number']:,}",
-                           _fmt_x(r['speedup']), _fmt_rate(r['gflops'])])
+                           _fmt_x(r['speedup']), rate])
     return head, body, 'lllrrr'
 
 def _sweep_cells(res):
+    per, unit = _rate_unit(res)
     names = list(dict.fromkeys(r['rung'] for r in res.rows))
     sizes = sorted({r['n'] for r in res.rows})
     cell = {(r['rung'], r['n']): r for r in res.rows}
     def fmt(r):
         if r is None: return ''
         if r['median'] is None: return f"~{fmt_time(r['estimate'])} (est.)"
-        return f"{fmt_time(r['median'])} · {_fmt_rate(r['gflops'])} {_spread(r)}"
-    return ['rung'] + [f"n = {n}" for n in sizes], [[nm] + [fmt(cell.get((nm, n))) for n in sizes] for nm in names], 'l' + 'r' * len(sizes)
+        return f"{fmt_time(r['median'])} · {_fmt_rate(r['gflops'] / per)} {_spread(r)}"
+    return [f'rung (time · {unit})'] + [f"n = {n}" for n in sizes], [[nm] + [fmt(cell.get((nm, n))) for n in sizes] for nm in names], 'l' + 'r' * len(sizes)
 
 def _footer(res, md):
     out = []
@@ -234,7 +241,7 @@ def plot_ladder(res:BenchResult, ax=None):
     ax.figure.tight_layout()
     return ax.figure
 
-# %% ../nbs/05_report.ipynb #c02a8699
+# %% ../nbs/05_report.ipynb #38b8ad2e
 def plot_sweep(res:BenchResult, # A sweep
                lines:dict=None, # label -> GFLOP/s: horizontal lines on the rate panel (a peak, say)
                rate_only:bool=False, # Draw only the rate panel
@@ -246,7 +253,7 @@ def plot_sweep(res:BenchResult, # A sweep
         _, axs = plt.subplots(1, 1 if rate_only else 2, figsize=(7.5 if rate_only else 12, 4.6), squeeze=False)
         axs = list(axs[0])
     tax, rax = (None, axs[0]) if rate_only else axs
-    per, unit = (1e3, 'TFLOP/s') if str(res.settings.get('device', 'cpu')).startswith('cuda') else (1, 'GFLOP/s')
+    per, unit = _rate_unit(res)
     styles = rung_styles(res.rows)
     sizes = sorted({r['n'] for r in res.rows if r['median']})
     for name, (col, mk) in styles.items():
