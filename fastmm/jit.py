@@ -12,7 +12,7 @@ from .matmul import matmul_shapes, rung, with_grad
 from .machine import cache_sizes
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'KC', 'NC', 'VBYTES', 'ROWS', 'PF_AHEAD', 'MC_SLIVERS', 'jit_rung', 'matmul_numba',
+__all__ = ['DTYPES', 'MISSING', 'KC', 'NC', 'VBYTES', 'ROWS', 'PF_AHEAD', 'MC_BYTES', 'jit_rung', 'matmul_numba',
            'matmul_numba_ikj', 'matmul_numba_tiled', 'block_sizes', 'gemm', 'matmul_numba_packed',
            'matmul_numba_parallel', 'needs_compiling', 'fma_peak']
 
@@ -193,7 +193,7 @@ def _fma_tile(typingctx, kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext):
         return context.get_dummy_value()
     return sig, codegen
 
-# %% ../nbs/06_jit.ipynb #50711298
+# %% ../nbs/06_jit.ipynb #6c92d813
 @intrinsic
 def _copy(typingctx, dst, doff, src, soff, count):
     "dst[doff:doff+count] = src.flat[soff:soff+count], by LLVM's memcpy"
@@ -226,52 +226,57 @@ def _pack_a(a, ap, i0, mc, p0, kc):
         ii = i0 + i * ROWS
         h = min(ROWS, i0 + mc - ii)
         dst = ap[i * kc2 * ROWS:(i + 1) * kc2 * ROWS]
-        if h < ROWS or kc2 > kc: dst[:] = 0
-        for r in range(h):                                   # read each row of `a` in order, write it strided
-            src = a[ii + r, p0:p0 + kc]
-            for p in range(kc): dst[p * ROWS + r] = src[p]
+        dst[kc * ROWS:] = 0
+        if h == ROWS:                                        # a whole sliver: write the buffer in order
+            src = a[ii:ii + ROWS, p0:p0 + kc]
+            for p in range(kc):
+                for r in range(ROWS): dst[p * ROWS + r] = src[r, p]
+        else:                                                # the last, short sliver: zeros below its rows
+            dst[:] = 0
+            for r in range(h):
+                for p in range(kc): dst[p * ROWS + r] = a[ii + r, p0 + p]
 
-# %% ../nbs/06_jit.ipynb #f39544b5
-MC_SLIVERS = 4  # slivers of `a` per packed block (MC = 4·ROWS)
+# %% ../nbs/06_jit.ipynb #4705a80b
+MC_BYTES = 16 << 20  # the most memory a packed block of `a` takes, per thread
 
 @functools.cache
 def block_sizes(itemsize:int, # Bytes per element
                 caches:tuple=None, # ((level, bytes), ...), as `tuple(cache_sizes().items())` (default: this machine's)
                ) -> tuple: # (KC, MC, NC)
-    "Block sizes for the packed kernel: a sliver of `b` 4/3 the size of L1 (KC), a panel of `b` twice L2 (NC)"
+    "Block sizes for the packed kernel: a sliver of `a` fills L1 (KC), a panel of `b` half of L2 (NC), at least 4 slivers wide"
     caches = cache_sizes() if caches is None else dict(caches)
     cols = 2 * VBYTES // itemsize
     l1, l2 = caches.get('L1', 32 << 10), caches.get('L2', 256 << 10)
-    kc = max(64, 4 * l1 // 3 // (cols * itemsize) // 64 * 64)
-    nc = max(cols, 2 * l2 // (kc * itemsize) // cols * cols)
-    return kc, MC_SLIVERS * ROWS, nc
+    kc = max(64, min(l1 // (ROWS * itemsize), l2 // 2 // (4 * cols * itemsize)) // 64 * 64)
+    nc = max(cols, l2 // 2 // (kc * itemsize) // cols * cols)
+    return kc, max(ROWS, MC_BYTES // (kc * itemsize) // ROWS * ROWS), nc
 
-# %% ../nbs/06_jit.ipynb #89aefccd
+# %% ../nbs/06_jit.ipynb #c43be992
 @njit(cache=_CACHE, nogil=True)
 def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
     "Rows lo:hi of c = a @ b, with workspace `ws`: the five loops around the micro-kernel"
     k, n = a.shape[1], b.shape[1]
     cols = 2 * (VBYTES // a.itemsize)
-    ap = ws[:(mc_max + ROWS) * kc_max]
-    edge = ws[(mc_max + ROWS) * kc_max:(mc_max + ROWS) * kc_max + ROWS * cols]
-    bp = ws[(mc_max + ROWS) * kc_max + ROWS * cols:]
-    for jc in range(0, n, nc_max):                                       # jc: panels of NC columns
-        nw = min(nc_max, n - jc)
-        nj = (nw + cols - 1) // cols
-        for p0 in range(0, k, kc_max):                                   # pc: blocks of KC along k
-            kc = min(kc_max, k - p0)
-            kc2 = kc + kc % 2                                            # the kernel takes two steps of k at a time
-            _pack_b(b, bp, p0, kc, jc, nw, cols)
-            for i0 in range(lo, hi, mc_max):                             # ic: blocks of MC rows
-                mc = min(mc_max, hi - i0)
-                _pack_a(a, ap, i0, mc, p0, kc)
-                ni = (mc + ROWS - 1) // ROWS
-                for j in range(nj):                                      # jr: slivers of b
-                    w, cj = min(cols, nw - j * cols), jc + j * cols
-                    for i in range(ni):                                  # ir: slivers of a, one tile each
-                        ii = i0 + i * ROWS
-                        h = min(ROWS, hi - ii)
-                        nxt = (ii + ROWS) * n + cj if i + 1 < ni else i0 * n + cj + cols
+    ap = ws[:mc_max * kc_max]
+    edge = ws[mc_max * kc_max:mc_max * kc_max + ROWS * cols]
+    bp = ws[mc_max * kc_max + ROWS * cols:]
+    for p0 in range(0, k, kc_max):                                       # pc: blocks of KC along k
+        kc = min(kc_max, k - p0)
+        kc2 = kc + kc % 2                                                # the kernel takes two steps of k at a time
+        for i0 in range(lo, hi, mc_max):                                 # ic: blocks of MC rows of a, packed once
+            mc = min(mc_max, hi - i0)
+            ni = (mc + ROWS - 1) // ROWS
+            _pack_a(a, ap, i0, mc, p0, kc)
+            for jc in range(0, n, nc_max):                               # jc: panels of NC columns of b, in L2
+                nw = min(nc_max, n - jc)
+                nj = (nw + cols - 1) // cols
+                _pack_b(b, bp, p0, kc, jc, nw, cols)
+                for i in range(ni):                                      # ir: a sliver of a, in L1...
+                    ii = i0 + i * ROWS
+                    h = min(ROWS, hi - ii)
+                    for j in range(nj):                                  # jr: ...meets each sliver of b: one tile
+                        w, cj = min(cols, nw - j * cols), jc + j * cols
+                        nxt = ii * n + cj + cols if j + 1 < nj else (ii + ROWS) * n + jc
                         if h == ROWS and w == cols:
                             _fma_tile(kc2, ap, i * kc2 * ROWS, bp, j * kc2 * cols, c, ii * n + cj, n, p0 > 0, nxt)
                         else:
@@ -283,10 +288,9 @@ def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
                                     else: crow[cj + q] = edge[r * cols + q]
 
 @njit(cache=_CACHE, parallel=True, nogil=True)
-def _gemm_threads(a, b, c, nt, ws, kc_max, mc_max, nc_max):
-    "c = a @ b on `nt` threads, each on its own share of the rows of c, with its own workspace `ws[t]`"
+def _gemm_threads(a, b, c, nt, share, ws, kc_max, mc_max, nc_max):
+    "c = a @ b on `nt` threads, each on `share` rows of c, with its own workspace `ws[t]`"
     m = a.shape[0]
-    share = ((m + nt - 1) // nt + ROWS - 1) // ROWS * ROWS
     for t in prange(nt):
         lo, hi = t * share, min(m, (t + 1) * share)
         if lo < hi: _gemm_rows(a, b, c, lo, hi, ws[t], kc_max, mc_max, nc_max)
@@ -318,12 +322,14 @@ def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or flo
     kc += kc % 2
     cols = 2 * VBYTES // a.itemsize
     nt = max(1, min(threads, numba.config.NUMBA_NUM_THREADS, -(-m // (2 * ROWS))))
-    nc = min(nc, -(-n // cols) * cols)
-    ws = _workspace(nt, (mc + ROWS) * kc + ROWS * cols + kc * nc, a.dtype)
+    share, nc = -(-m // (nt * ROWS)) * ROWS, min(nc, -(-n // cols) * cols)   # rows per thread: whole tiles
+    slivers, most = share // ROWS, max(1, mc // ROWS)
+    mc = -(-slivers // -(-slivers // most)) * ROWS                           # blocks of `a` as even as can be, none over MC
+    ws = _workspace(nt, mc * kc + ROWS * cols + kc * nc, a.dtype)
     if nt == 1: _gemm_rows(a, b, c, 0, m, ws[0], kc, mc, nc)
     else:
         numba.set_num_threads(nt)
-        _gemm_threads(a, b, c, nt, ws, kc, mc, nc)
+        _gemm_threads(a, b, c, nt, share, ws, kc, mc, nc)
     return c
 
 # %% ../nbs/06_jit.ipynb #a27a6bd1
