@@ -193,7 +193,7 @@ def _fma_tile(typingctx, kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext):
         return context.get_dummy_value()
     return sig, codegen
 
-# %% ../nbs/06_jit.ipynb #6c92d813
+# %% ../nbs/06_jit.ipynb #921e92f6
 @intrinsic
 def _copy(typingctx, dst, doff, src, soff, count):
     "dst[doff:doff+count] = src.flat[soff:soff+count], by LLVM's memcpy"
@@ -226,8 +226,8 @@ def _pack_a(a, ap, i0, mc, p0, kc):
         ii = i0 + i * ROWS
         h = min(ROWS, i0 + mc - ii)
         dst = ap[i * kc2 * ROWS:(i + 1) * kc2 * ROWS]
-        dst[kc * ROWS:] = 0
         if h == ROWS:                                        # a whole sliver: write the buffer in order
+            dst[kc * ROWS:] = 0
             src = a[ii:ii + ROWS, p0:p0 + kc]
             for p in range(kc):
                 for r in range(ROWS): dst[p * ROWS + r] = src[r, p]
