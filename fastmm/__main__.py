@@ -4,11 +4,11 @@
 
 # %% ../nbs/10_cli.ipynb #40bdbb80
 from __future__ import annotations
-import _thread, argparse, os, signal, sys, threading
+import argparse, os, shlex, sys
 import fastmm
 
 # %% auto #0
-__all__ = ['EXAMPLES', 'PLOT_FORMATS', 'UsageError', 'parser', 'check_args', 'run', 'main']
+__all__ = ['EXAMPLES', 'PLOT_FORMATS', 'UsageError', 'parser', 'check_args', 'run', 'alone', 'main']
 
 # %% ../nbs/10_cli.ipynb #a1b67709
 EXAMPLES = """examples:
@@ -53,120 +53,90 @@ def parser(rungs:bool=True) -> argparse.ArgumentParser:
     p.add_argument('--markdown', action='store_true', help="print the table as Markdown (default: aligned text)")
     p.add_argument('--quick', action='store_true', help="time for less long (less precise)")
     p.add_argument('--seed', type=int, default=0, help="seed of the random inputs (default: 0)")
+    p.add_argument('--one-process', action='store_true', help="time every rung in this one process (default, on the CPU: the rungs of "
+                   "each thread pool in a process of their own, the others stopped while one times)")
+    p.add_argument('--alone', action='store_true', help="then time each rung again alone, in a fresh fastmm-bench, and show "
+                   "side by side ÷ alone")
     return p
 
 # %% ../nbs/10_cli.ipynb #cbcb9371
 PLOT_FORMATS = ('png', 'svg', 'pdf')
 
 def _ints(s, what, n=None):
+    "The comma-separated integers of the string `s`"
     try: xs = [int(o) for o in s.split(',')]
     except ValueError: raise UsageError(f"{what} must be comma-separated integers, got {s!r}") from None
     if n and len(xs) != n: raise UsageError(f"{what} must be {n} comma-separated integers, got {s!r}")
-    if min(xs) < 1: raise UsageError(f"{what} sizes must be at least 1, got {s!r}")
     return xs
 
 def _writable(path, what):
+    "Refuse an output path whose folder is missing or cannot be written"
     from pathlib import Path
     p = Path(path)
     if p.is_dir(): raise UsageError(f"{what} {path!r} is a directory")
     d = p.parent if str(p.parent) else Path('.')
     if not d.is_dir(): raise UsageError(f"{what} {path!r}: directory {str(d)!r} does not exist")
     if not os.access(d, os.W_OK): raise UsageError(f"{what} {path!r}: directory {str(d)!r} is not writable")
-    return p
 
-def check_args(args) -> dict:
-    "Check parsed arguments; return what the run needs, or raise `UsageError` with one line"
-    from fastmm.machine import usable_cpus
-    from fastmm.bench import DTYPES, TooBig, check_fits, check_target, select_rungs
-    if args.sweep is not None and args.shape is not None: raise UsageError("--shape and --sweep exclude each other: a sweep times square sizes")
-    if args.sweep is not None and not args.sweep.strip(): raise UsageError("--sweep needs at least one size, e.g. --sweep 64,128")
-    if args.threads is not None and not 1 <= args.threads <= usable_cpus():
-        raise UsageError(f"--threads must be between 1 and {usable_cpus()} (the CPUs this process may use), got {args.threads}")
-    if args.max_call is not None and not args.max_call > 0: raise UsageError(f"--max-call must be a positive number of seconds, got {args.max_call}")
-    if args.tf32 and args.device.split(':')[0] != 'cuda': raise UsageError("--tf32 applies to --device cuda only")
-    try:
-        check_target(args.dtype, args.device)
-        if args.rungs is not None: select_rungs(args.rungs, args.device, args.dtype)
-    except ValueError as e: raise UsageError(str(e)) from None
-    if args.peak and args.dtype not in ('float32', 'float64'): raise UsageError("--peak measures float32 or float64 only")
+def _outputs(args):
     if args.json not in (None, '-'): _writable(args.json, '--json')
     if args.plot is not None:
         _writable(args.plot, '--plot')
         ext = args.plot.rsplit('.', 1)[-1].lower() if '.' in os.path.basename(args.plot) else ''
         if ext not in PLOT_FORMATS: raise UsageError(f"--plot must end in .png, .svg or .pdf, got {args.plot!r}")
-    run = dict(rungs=args.rungs, dtype=args.dtype, device=args.device, threads=args.threads, seed=args.seed,
-               min_run_time=0.05 if args.quick else 0.25, min_blocks=1 if args.quick else 3)
-    if args.max_call: run['max_call'] = args.max_call
-    if args.sweep is not None:
-        run['sizes'] = _ints(args.sweep, '--sweep')
-        if args.rungs and not args.max_call: run['max_call'] = 60.  # rungs named on purpose are measured, not skipped
-    else: run['shape'] = _ints(args.shape or '5,784,10', '--shape', 3)
-    if args.peak: run['peak'] = True
-    m, k, n = run['shape'] if 'shape' in run else [max(run['sizes'])] * 3
-    try: check_fits(m, k, n, DTYPES[args.dtype].itemsize, args.device)
-    except TooBig as e: raise UsageError(str(e)) from None
-    return run
+
+def check_args(args): # Parsed arguments
+    "The `Plan` the arguments ask for, its outputs checked; `UsageError` with one line for anything impossible"
+    from fastmm.plan import plan
+    _outputs(args)
+    try: return plan(rungs=args.rungs, dtype=args.dtype, device=args.device, threads=args.threads, seed=args.seed,
+                     shape=None if args.shape is None else _ints(args.shape, '--shape', 3),
+                     sizes=None if args.sweep is None else _ints(args.sweep, '--sweep'),
+                     min_run_time=0.05 if args.quick else 0.25, min_blocks=1 if args.quick else 3,
+                     max_call=args.max_call, peak=args.peak, tf32=args.tf32,
+                     isolate=False if args.one_process else None)
+    except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/10_cli.ipynb #25e10d3f
 def _stderr(msg, end='\n'):
     try: sys.stderr.write(msg + end); sys.stderr.flush()
-    except (BrokenPipeError, OSError): pass
+    except (BrokenPipeError, OSError, AttributeError): pass
 
-def run(plan:dict, # What to run, from `check_args`
+def run(p, # What to run: a `Plan`, from `check_args`
         progress:bool=False, # Show a progress line on standard error
        ):
-    "Run the ladder or the sweep that `plan` describes"
-    from fastmm.bench import ladder, sweep, select_rungs
-    from fastmm import jit
-    compiled = [r.name for r in select_rungs(plan['rungs'], plan['device'], plan['dtype']) if r.family == 'compiled']
-    if compiled and jit.needs_compiling(plan['dtype'], compiled):
+    "Run the ladder or the sweep that `p` describes"
+    from fastmm.bench import ladder, sweep
+    from fastmm.compiling import needs_compiling
+    if needs_compiling(p.rungs, p.dtype):
         _stderr("fastmm-bench: first run on this machine: numba compiles the compiled rungs now (once; this can take a "
                 "minute), and keeps them in its cache for later runs.")
     say = (lambda s: _stderr('\r\033[K' + s[:100], end='')) if progress else None
-    kw = {k: v for k, v in plan.items() if k not in ('shape', 'sizes')}
-    try: return sweep(plan['sizes'], say=say, **kw) if 'sizes' in plan else ladder(*plan['shape'], say=say, **{k: v for k, v in kw.items() if k != 'peak'})
+    try: return (ladder if p.kind == 'ladder' else sweep)(p, say=say)
     finally:
         if progress: _stderr('\r\033[K', end='')
 
-# %% ../nbs/10_cli.ipynb #9b7aa37b
-class _CtrlC:
-    "Within this block, Ctrl-C waits while numba's compiler holds LLVM's objects, and one that a callback from C swallowed is raised again"
-    def __init__(self, delay:float=0.02): # Seconds before a swallowed interrupt is raised again
-        self.delay, self.swallowed, self.live, self.held, self.pending, self.listener = delay, False, False, 0, False, None
-    def __enter__(self):
-        self.prev, sys.unraisablehook, self.live = sys.unraisablehook, self._hook, True
-        self.old = None
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self.old = signal.signal(signal.SIGINT, self._sigint)
-        return self
-    def __exit__(self, *exc):
-        self.live = False; sys.unraisablehook = self.prev
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
-        if self.listener is not None:
-            from numba.core import event
-            event.unregister('numba:compiler_lock', self.listener)
-    def watch_numba(self):
-        "Hold Ctrl-C back while numba's compiler lock is held (nothing to do without numba)"
-        try: from numba.core import event
-        except ImportError: return
-        ctrl = self
-        class Held(event.Listener):
-            def on_start(self, ev): ctrl.held += 1
-            def on_end(self, ev): ctrl._let_go()
-        self.listener = Held()
-        event.register('numba:compiler_lock', self.listener)
-    def _sigint(self, signum, frame):
-        if self.held: self.pending = True
-        else: raise KeyboardInterrupt
-    def _let_go(self):
-        self.held -= 1
-        if not self.held and self.pending: self.pending = False; _thread.interrupt_main()
-    def _hook(self, u):
-        if not issubclass(u.exc_type, KeyboardInterrupt): return self.prev(u)
-        self.swallowed = True
-        t = threading.Timer(self.delay, self._again); t.daemon = True; t.start()
-    def _again(self):
-        if self.live: _thread.interrupt_main()
+# %% ../nbs/10_cli.ipynb #c3a60aa5
+def _argv_alone(res, name:str) -> list:
+    "The arguments of a fastmm-bench that times rung `name` alone, as `res` was timed"
+    s = res.settings
+    prob = ['--shape', ','.join(map(str, s['shape']))] if res.kind == 'ladder' else ['--sweep', ','.join(map(str, s['sizes']))]
+    return [*prob, '--rungs', name, '--dtype', s['dtype'], '--device', s['device'], '--threads', str(s['threads']), '--seed', str(s['seed']),
+            '--max-call', repr(s['max_call']), *(['--quick'] if s.get('quick') else []), *(['--tf32'] if s.get('tf32') else []), '--json', '-']
+
+def alone(res) -> str: # A table of each rung's rate side by side ÷ its rate alone
+    "Time each measured rung of `res` again, alone in a fresh fastmm-bench; record it in its rows (`alone`, seconds)"
+    import json, subprocess
+    lines = ["rung              n  side by side ÷ alone"]
+    for name in dict.fromkeys(r['rung'] for r in res.rows if r['median']):
+        _stderr(f"fastmm-bench: timing {name} alone")
+        p = subprocess.run([sys.executable, '-m', 'fastmm', *_argv_alone(res, name)], capture_output=True, text=True)
+        if p.returncode: raise RuntimeError(f"timing {name} alone failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+        got = {r['n']: r['median'] for r in json.loads(p.stdout)['rows'] if r['median']}
+        for r in res.rows:
+            if r['rung'] == name and r['median'] and r['n'] in got:
+                r['alone'] = got[r['n']]; lines.append(f"{name:16} {r['n']:>2}  {r['alone'] / r['median']:.2f}")
+    return '\n'.join(lines)
 
 # %% ../nbs/10_cli.ipynb #7a3242f5
 def _write_plot(res, path):
@@ -174,16 +144,18 @@ def _write_plot(res, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from fastmm.report import write_atomic
-    fig = res.plot()
+    from fastmm.plots import plot
+    fig = plot(res)
     try: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format=path.rsplit('.', 1)[-1].lower()))
     finally: plt.close(fig)
 
-def _output(res, args, changed):
+def _output(res, args, changed, vs=None):
     res.settings['env'] = {k: v for k, (_, v) in changed.items()}
-    if args.quick: res.settings['quick'] = True
+    res.settings['env_before'] = {k: v for k, (v, _) in changed.items()}
     if args.json and args.json != '-': res.save(args.json)
     if args.plot: _write_plot(res, args.plot)
     table = res.markdown() if args.markdown else res.text()
+    if vs: table += f"\n\n{vs}\n(each rung's rate side by side in this run ÷ its rate alone in a fresh process)"
     if args.json == '-':
         sys.stdout.write(res.to_json() + '\n'); _stderr(table)
     else: sys.stdout.write(table + '\n')
@@ -191,21 +163,20 @@ def _output(res, args, changed):
 
 def main(argv:list=None) -> int: # Exit status
     "The `fastmm-bench` command"
-    argv, ctrl_c = sys.argv[1:] if argv is None else argv, _CtrlC()
+    from fastmm.compiling import CtrlC
+    argv, ctrl_c = sys.argv[1:] if argv is None else argv, CtrlC()
     try:
         if '--version' in argv: print(f"fastmm {fastmm.__version__}"); return 0
         with ctrl_c:
             from fastmm.machine import benchmark_env
             changed = benchmark_env()
             args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
-            plan = check_args(args)
+            p = check_args(args)
             ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
-            if args.tf32:
-                import torch
-                torch.backends.cuda.matmul.allow_tf32 = True
-            res = run(plan, progress=sys.stderr.isatty())
-            if args.tf32: res.settings['tf32'] = True
-            _output(res, args, changed)
+            res = run(p, progress=sys.stderr.isatty())
+            res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))
+            vs = alone(res) if args.alone and not res.interrupted else None
+            _output(res, args, changed, vs)
         if res.interrupted: _stderr("fastmm-bench: interrupted; the rows above are those measured before Ctrl-C"); return 130
         return 0
     except UsageError as e:

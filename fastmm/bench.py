@@ -4,187 +4,115 @@
 
 # %% ../nbs/09_bench.ipynb #1c2854a0
 from __future__ import annotations
-import time
+import contextlib, time
 from typing import Callable
 import torch
-from .matmul import Rung, verify
-from .machine import machine_info, memory_available
-from .timing import estimate_call, extrapolate, measure, threads as using_threads
-from .report import BenchResult, fmt_time, _row, _add_speedups
-from .rungs import ABSENT, RUNGS
-import fastmm.jit as jit
+from .matmul import verify
+from .machine import machine_info
+from .timing import estimate_call, extrapolate, measure, threads as using_threads, time_block
+from .report import BenchResult, fmt_time, result_row, add_speedups
+from .plan import BENCH_DTYPES, Plan, gib, plan
+from .peak import fma_peak
+from .gemm import kernel_parameters
+from .isolation import Isolation, make_inputs
 
 # %% auto #0
-__all__ = ['DTYPES', 'select_rungs', 'check_target', 'TooBig', 'available', 'check_fits', 'Interrupted', 'ladder', 'sweep']
-
-# %% ../nbs/09_bench.ipynb #2e8e0545
-DTYPES = dict(float32=torch.float32, float64=torch.float64, float16=torch.float16, bfloat16=torch.bfloat16)
-
-def _supports(r:Rung, device, dtype):
-    return ((r.devices is None or torch.device(device).type in r.devices) and (r.dtypes is None or DTYPES[dtype] in r.dtypes))
-
-def select_rungs(names=None, # Rung names, a list or a comma-separated string; None: every rung that can take part
-                 device:str='cpu', dtype:str='float32', # What the run uses
-                 notes:list=None, # Where to say which rungs were left out, and why
-                ) -> list[Rung]:
-    "The rungs called `names`, in ladder order; by default every rung that runs here on `device` in `dtype`"
-    if names is not None:
-        if isinstance(names, str): names = [o.strip() for o in names.split(',') if o.strip()]
-        if not names: raise ValueError("no rung named: give at least one rung name")
-        unknown = [o for o in names if o not in RUNGS and o not in ABSENT]
-        if unknown: raise ValueError(f"unknown rung{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: {', '.join([*RUNGS, *ABSENT])}")
-        for o in names:
-            if o in ABSENT: raise ValueError(f"rung {o!r} cannot run here: {ABSENT[o]}")
-            if not _supports(RUNGS[o], device, dtype): raise ValueError(f"rung {o!r} does not run on {device} in {dtype}")
-        return [r for r in RUNGS.values() if r.name in names]
-    sel = [r for r in RUNGS.values() if _supports(r, device, dtype)]
-    if notes is not None:
-        left = [r.name for r in RUNGS.values() if r not in sel]
-        if left: notes.append(f"Left out, as they do not run on {device} in {dtype}: {', '.join(left)}.")
-        for why in dict.fromkeys(ABSENT.values()):
-            names = [n for n, w in ABSENT.items() if w == why]
-            notes.append(f"Not in this run: {', '.join(names)} ({why}).")
-    return sel
-
-def check_target(dtype:str='float32', device:str='cpu'):
-    "Raise `ValueError` unless `dtype` is one of `DTYPES` and `device` exists here"
-    if dtype not in DTYPES: raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    try: dev = torch.device(device)
-    except RuntimeError: raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}") from None
-    if dev.type not in ('cpu', 'cuda'): raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for, but torch finds no CUDA GPU here (torch.cuda.is_available() is False)")
-
-# %% ../nbs/09_bench.ipynb #9b12dd0c
-class TooBig(ValueError): "A problem whose inputs do not fit in memory"
-
-def _gib(x): return f"{x / 2**30:,.3g} GiB"
-
-def available(device) -> int|None:
-    "Bytes available for new tensors on `device`"
-    if torch.device(device).type == 'cuda': return torch.cuda.mem_get_info(torch.device(device))[0]
-    return memory_available()
-
-def check_fits(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
-               itemsize:int, # Bytes per element
-               device:str='cpu', limit:int=None, # Bytes available (default: `available(device)`)
-              ):
-    "Raise `TooBig` unless the inputs and the result of m×k @ k×n fit in memory, with room to spare"
-    need = (m * k + k * n + m * n) * itemsize
-    limit = available(device) if limit is None else limit
-    if limit is not None and need > 0.8 * limit:
-        raise TooBig(f"{m}×{k} @ {k}×{n} needs {_gib(need)} for its inputs and result, but only {_gib(limit)} "
-                     f"{'is' if limit < 2**31 else 'are'} available on {device}")
+__all__ = ['PROBE_ABOVE', 'Interrupted', 'ladder', 'sweep']
 
 # %% ../nbs/09_bench.ipynb #048512e0
 class Interrupted(Exception):
     "Ctrl-C during a run: carries the rows measured so far"
     def __init__(self, rows): self.rows = rows
 
-def _run_problem(rungs, a, b, settings, probe_above, history, say, clock):
-    "Rows for `rungs` on `a` @ `b`, as `settings` (a result's) ask: skipped with an estimate, or checked and timed"
-    threads, min_run_time, min_blocks, max_call, max_mem = (settings[o] for o in ('threads', 'min_run_time', 'min_blocks', 'max_call', 'max_mem'))
+PROBE_ABOVE = 200_000  # multiply-adds above which a call is estimated before the rung is first called
+
+def _skip(r, p:Plan, a, b, history, say, clock, sync):
+    "(why `r` is skipped on `a` @ `b`, or None; the estimate of a call, or None)"
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    mem = r.scratch(m, k, n) * a.element_size() if r.scratch else 0
+    est = extrapolate(history.get(r.name, []), m * k * n)
+    if est is None and (mem > p.max_mem or m * k * n > PROBE_ABOVE or p.kind == 'sweep'):
+        say(f"estimating {r.name} on {m}×{k} @ {k}×{n}")
+        est = estimate_call(r.fn, a, b, clock=clock, sync=sync).seconds
+    if mem > p.max_mem: return f"needs {gib(mem)} of scratch, more than max_mem ({gib(p.max_mem)})", est
+    if est is not None and est > p.max_call: return f"a call would take about {fmt_time(est)}, more than max_call ({fmt_time(p.max_call)})", est
+    return None, est
+
+def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:Isolation=None) -> list:
+    "Rows for the plan's rungs on `a` @ `b`: each skipped with an estimate, or checked and timed (in `iso`'s processes, if given)"
     sync = torch.cuda.synchronize if a.is_cuda else None
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    rows, todo = {}, {}
-    dims = f"{m}×{k} @ {k}×{n}"
+    rows, todo, dims = {}, {}, f"{m}×{k} @ {k}×{n}"
     try:
-        with using_threads(threads):
-            for r in rungs:
-                mem = r.scratch(m, k, n) * a.element_size() if r.scratch else 0
-                est = extrapolate(history.get(r.name, []), m * k * n)
-                if mem > max_mem or (est is None and m * k * n > probe_above) or (est and est > max_call):
-                    if est is None:
-                        say(f"estimating {r.name} on {dims}")
-                        est = estimate_call(r.fn, a, b, clock=clock, sync=sync).seconds
-                    why = (f"needs {_gib(mem)} of scratch, more than max_mem ({_gib(max_mem)})" if mem > max_mem else
-                           f"a call would take about {fmt_time(est)}, more than max_call ({fmt_time(max_call)})" if est > max_call else None)
-                    if why:
-                        rows[r.name] = _row(r, m, k, n, estimate=est, skipped=why)
-                        history.setdefault(r.name, []).append((m * k * n, est))
-                        continue
+        for r in p.rungs:
+            why, est = _skip(r, p, a, b, history, say, clock, sync)
+            if not why:
                 say(f"checking {r.name} on {dims}")
                 verify(r, a, b)
-                todo[r.name] = r
-            say(f"timing {', '.join(todo)} on {dims}" if len(todo) < 4 else f"timing {len(todo)} rungs in turn on {dims}")
-            timings = measure({nm: (lambda f=r.fn: f(a, b)) for nm, r in todo.items()}, min_run_time, min_blocks, clock=clock, sync=sync)
+                if est is None and (t := time_block(lambda: r.fn(a, b), 1, clock, sync)) > p.max_call:
+                    why, est = f"a call took {fmt_time(t)}, more than max_call ({fmt_time(p.max_call)})", t
+            if why:
+                rows[r.name] = result_row(r, m, k, n, estimate=est, skipped=why)
+                history.setdefault(r.name, []).append((m * k * n, est)); continue
+            todo[r.name] = r
+        say(f"timing {', '.join(todo)} on {dims}" if len(todo) < 4 else f"timing {len(todo)} rungs in turn on {dims}")
+        fns = iso.timers(list(todo), m, k, n) if iso else {nm: (lambda f=r.fn: f(a, b)) for nm, r in todo.items()}
+        timings = measure(fns, p.min_run_time, p.min_blocks, clock=clock, sync=sync)
     except KeyboardInterrupt as e:
-        for nm, t in getattr(e, 'partial', {}).items(): rows[nm] = _row(todo[nm], m, k, n, t.to_dict())
-        raise Interrupted([rows[r.name] for r in rungs if r.name in rows]) from None
+        for nm, t in getattr(e, 'partial', {}).items(): rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
+        raise Interrupted([rows[r.name] for r in p.rungs if r.name in rows]) from None
     for nm, t in timings.items():
-        rows[nm] = _row(todo[nm], m, k, n, t.to_dict())
+        rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
         history.setdefault(nm, []).append((m * k * n, t.median))
-    return [rows[r.name] for r in rungs if r.name in rows]
+    return [rows[r.name] for r in p.rungs if r.name in rows]
 
 # %% ../nbs/09_bench.ipynb #372e6025
-def _inputs(m, k, n, dtype, device, seed):
-    g = torch.Generator().manual_seed(seed)
-    return tuple(torch.randn(*s, generator=g, dtype=torch.float32).to(DTYPES[dtype]).to(device) for s in ((m, k), (k, n)))
+@contextlib.contextmanager
+def _session(p:Plan, clock:Callable):
+    "For the length of a run: the workers of an isolated run (or None), the plan's threads and TF32 setting"
+    iso = Isolation(p) if p.isolate and clock is time.perf_counter else None
+    old = torch.backends.cuda.matmul.allow_tf32
+    if torch.device(p.device).type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = p.tf32
+    try:
+        with using_threads(1 if iso else p.threads): yield iso   # an isolated run's own checks start no thread pool
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
+        if iso: iso.__exit__()
 
-def _begin(kind, problem:dict, rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem):
-    "The empty result of a run of `kind` on `problem` (its shape or sizes), its settings filled in, and the rungs to run"
-    threads = threads or torch.get_num_threads()
-    max_mem = (available(device) or 2**33) / 2 if max_mem is None else max_mem
-    notes = []
-    sel = select_rungs(rungs, device, dtype, notes)
-    settings = dict(**problem, dtype=dtype, device=device, threads=threads, seed=seed, min_run_time=min_run_time,
-                    min_blocks=min_blocks, max_call=max_call, max_mem=max_mem, rungs=[r.name for r in sel])
-    return BenchResult(kind, settings, machine_info(device, threads), notes=notes), sel
+def _result(p:Plan) -> BenchResult:
+    "The empty result of a run of `p`: its settings, the machine, and the compiled kernel's parameters if it runs"
+    info = machine_info(p.device, p.threads)
+    if any(r.pool == 'numba' for r in p.rungs): info['kernel'] = kernel_parameters()
+    return BenchResult(p.kind, p.settings(), info, notes=list(p.notes))
+def _inputs(p:Plan, m, k, n): return make_inputs(m, k, n, p.dtype, p.device, p.seed)
 
-def ladder(m:int=5, k:int=784, n:int=10, # Problem: (m×k) @ (k×n)
-           rungs:list=None, # Rung names (default: every rung that can take part)
-           dtype:str='float32', # One of `DTYPES`
-           device:str='cpu', # 'cpu' or 'cuda'
-           threads:int=None, # Threads (default: torch's current number)
-           min_run_time:float=0.25, # Seconds of timing per rung, at least
-           min_blocks:int=3, # Blocks of calls per rung, at least
-           max_call:float=60., # Skip (with an estimate) a rung whose call would take longer, in seconds
-           max_mem:float=None, # Skip a rung whose scratch would need more bytes (default: half the memory available)
-           probe_above:int=200_000, # Estimate a call before running it on problems with more multiply-adds
+def ladder(p:Plan=None, # What to run, from `plan(shape=...)` (default: `plan()`, every rung on the seed problem)
            say:Callable=None, # Called with a short message at each step, e.g. for a progress line
-           seed:int=0, # Seed of the random inputs
-           clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests)
+           clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests, which times in this process)
           ) -> BenchResult:
-    "Time every rung on the same `m`×`k` @ `k`×`n` problem and compare them"
-    check_target(dtype, device)
-    if min(m, k, n) < 0: raise ValueError(f"sizes must not be negative, got {m}×{k} @ {k}×{n}")
-    check_fits(m, k, n, DTYPES[dtype].itemsize, device)
-    res, sel = _begin('ladder', dict(shape=[m, k, n]), rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem)
-    a, b = _inputs(m, k, n, dtype, device, seed)
-    try: res.rows = _run_problem(sel, a, b, res.settings, probe_above, {}, say or (lambda s: None), clock)
-    except Interrupted as e: res.rows, res.interrupted = e.rows, True
-    _add_speedups(res.rows)
+    "Time every rung of the plan on its one problem and compare them"
+    p = plan() if p is None else p
+    if p.kind != 'ladder': raise ValueError("ladder needs a plan with a shape; a plan with sizes is for sweep")
+    res = _result(p)
+    with _session(p, clock) as iso:
+        try: res.rows = _run_problem(p, *_inputs(p, *p.problems[0]), {}, say or (lambda s: None), clock, iso)
+        except Interrupted as e: res.rows, res.interrupted = e.rows, True
+    add_speedups(res.rows)
     return res
 
 # %% ../nbs/09_bench.ipynb #ae28cb00
-def sweep(sizes=(32, 64, 128, 256, 512, 1024, 2048), # Square sizes n to time
-          rungs:list=None, # Rung names (default: every rung that can take part)
-          dtype:str='float32', # One of `DTYPES`
-          device:str='cpu', # 'cpu' or 'cuda'
-          threads:int=None, # Threads (default: torch's current number)
-          min_run_time:float=0.25, # Seconds of timing per rung and size, at least
-          min_blocks:int=3, # Blocks of calls per rung and size, at least
-          max_call:float=0.5, # Skip (with an estimate) a point whose call would take longer, in seconds
-          max_mem:float=None, # Skip a point whose scratch would need more bytes (default: half the memory available)
+def sweep(p:Plan, # What to run, from `plan(sizes=...)`
           say:Callable=None, # Called with a short message at each step, e.g. for a progress line
-          seed:int=0, # Seed of the random inputs
-          peak:bool=False, # Also measure the FMA peak (`fastmm.jit.fma_peak`) and record it with the machine
-          clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests)
+          clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests, which times in this process)
          ) -> BenchResult:
-    "Time `rungs` on n×n @ n×n problems for each n in `sizes`"
-    sizes = sorted(set(sizes))
-    if not sizes or min(sizes) < 1: raise ValueError(f"sizes must be positive integers, got {list(sizes)}")
-    check_target(dtype, device)
-    check_fits(sizes[-1], sizes[-1], sizes[-1], DTYPES[dtype].itemsize, device)
-    res, sel = _begin('sweep', dict(sizes=sizes), rungs, dtype, device, threads, seed, min_run_time, min_blocks, max_call, max_mem)
-    say = say or (lambda s: None)
-    if peak and device == 'cpu' and dtype in ('float32', 'float64') and jit.numba:
+    "Time the plan's rungs on n×n @ n×n problems for each of its sizes n"
+    if p.kind != 'sweep': raise ValueError("sweep needs a plan with sizes; a plan with a shape is for ladder")
+    res, say, history = _result(p), say or (lambda s: None), {}
+    if p.peak:
         say("measuring the FMA peak")
-        res.machine['peak'] = {dtype: {str(t): jit.fma_peak(dtype, t) for t in sorted({1, res.settings['threads']})}}
-    history = {}
-    try:
-        for n in sizes:
-            a, b = _inputs(n, n, n, dtype, device, seed)
-            res.rows += _run_problem(sel, a, b, res.settings, 0, history, say, clock)
-    except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True
+        res.machine['peak'] = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}}
+    with _session(p, clock) as iso:
+        try:
+            for m, k, n in p.problems: res.rows += _run_problem(p, *_inputs(p, m, k, n), history, say, clock, iso)
+        except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True
     return res

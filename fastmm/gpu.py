@@ -32,7 +32,7 @@ def gpu_rung(desc:str, # One-line description
              name:str, # Short name
             ):
     "Decorator: describe a Triton rung (CUDA; float32, float16, bfloat16; it says so if triton is missing)"
-    return rung(desc, 'GPU', name=name, devices=('cuda',), dtypes=DTYPES, missing=MISSING)
+    return rung(desc, 'GPU', name=name, devices=('cuda',), dtypes=DTYPES, missing=MISSING, pool='cuda')
 
 def _precision(dtype):
     "How `tl.dot` should multiply float32: TF32 when torch allows it, else full float32 ('ieee')"

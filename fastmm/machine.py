@@ -10,8 +10,9 @@ from pathlib import Path
 import fastmm
 
 # %% auto #0
-__all__ = ['BLAS_ENV', 'cpu_model', 'usable_cpus', 'memory_available', 'cache_sizes', 'torch_blas', 'numpy_blas', 'benchmark_env',
-           'machine_info', 'machine_summary']
+__all__ = ['BLAS_ENV', 'THREAD_VARS', 'cpu_model', 'cpu_vendor', 'usable_cpus', 'memory_available', 'cache_sizes', 'torch_blas',
+           'numpy_blas', 'benchmark_env', 'thread_settings', 'cpu_clock', 'git_commit', 'machine_info',
+           'machine_summary']
 
 # %% ../nbs/00_machine.ipynb #d39ea3e5
 def cpu_model() -> str:
@@ -25,6 +26,11 @@ def cpu_model() -> str:
         try: return subprocess.run(['sysctl', '-n', 'machdep.cpu.brand_string'], capture_output=True, text=True).stdout.strip()
         except OSError: pass
     return platform.processor() or platform.machine()
+
+def cpu_vendor() -> str:
+    "The processor's vendor, as the OS reports it (e.g. 'AuthenticAMD', 'GenuineIntel')"
+    try: return next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('vendor_id')), 'unknown')
+    except OSError: return 'unknown'
 
 def usable_cpus() -> int:
     "How many CPUs this process may run on"
@@ -95,7 +101,9 @@ def torch_blas() -> dict:
     if lib == 'mkl' and torch.backends.mkl.is_available():
         try: isa = _mkl_isa(_mkl_verbose_header())
         except OSError: pass
-    return dict(library=lib, version=ver, kernel=isa)
+    why = None if isa or lib != 'mkl' else (f"MKL names its instruction set on Intel processors only, and this one is {cpu_vendor()}; "
+                                          "torch does not expose MKL's own query (on AMD, MKL is known to run its AVX2 code)")
+    return dict(library=lib, version=ver, kernel=isa, **({'kernel_unknown': why} if why else {}))
 
 # %% ../nbs/00_machine.ipynb #15c36f56
 def _numpy_blas(pools):
@@ -129,6 +137,36 @@ def benchmark_env(environ:dict=None, # The environment to change (default: `os.e
         elif v is not None and old is None: changed[k] = (None, v); environ[k] = v
     return changed
 
+# %% ../nbs/00_machine.ipynb #e21622b6
+THREAD_VARS = ('MKL_', 'OPENBLAS_', 'OMP_', 'GOMP_', 'KMP_', 'NUMBA_')  # prefixes of the variables that set thread pools
+
+def thread_settings(environ:dict=None) -> dict: # The environment to read (default: `os.environ`)
+    "The thread variables of the environment, and numba's threading layer if numba is loaded"
+    environ = os.environ if environ is None else environ
+    out = {k: environ[k] for k in sorted(environ) if k.startswith(THREAD_VARS)}
+    if nb := sys.modules.get('numba'):
+        try: out['numba threading layer'] = nb.threading_layer()
+        except ValueError: out['numba threading layer'] = f"not chosen yet (asked for: {nb.config.THREADING_LAYER})"
+    return out
+
+def cpu_clock(root='/sys/devices/system/cpu/cpu0/cpufreq', cpuinfo='/proc/cpuinfo') -> dict:
+    "The CPU's clock in MHz where the OS reports it: now (cpufreq, else /proc/cpuinfo) and its maximum"
+    read = lambda p: int(Path(p).read_text()) / 1000 if Path(p).exists() else None
+    now, top = read(f'{root}/scaling_cur_freq'), read(f'{root}/cpuinfo_max_freq')
+    if now is None and Path(cpuinfo).exists():
+        now = next((float(l.split(':')[1]) for l in Path(cpuinfo).read_text().splitlines() if l.startswith('cpu MHz')), None)
+    return {k: v for k, v in (('mhz_now', now), ('mhz_max', top)) if v is not None}
+
+def git_commit(path=None) -> dict|None: # A folder of the checkout (default: fastmm's own)
+    "The commit of the git checkout fastmm runs from, and whether it has changes; None outside a checkout"
+    import subprocess
+    cwd = Path(path or Path(fastmm.__file__).parent)
+    def git(*a): return subprocess.run(['git', *a], cwd=cwd, capture_output=True, text=True, timeout=10)
+    try: head = git('rev-parse', 'HEAD')
+    except (OSError, subprocess.SubprocessError): return None
+    if head.returncode: return None
+    return dict(commit=head.stdout.strip(), dirty=bool(git('status', '--porcelain', '--untracked-files=no').stdout.strip()))
+
 # %% ../nbs/00_machine.ipynb #f71c1abd
 def _version(pkg):
     try: return metadata.version(pkg)
@@ -148,7 +186,7 @@ def machine_info(device:str='cpu', # Device the benchmark runs on
                 versions=dict(fastmm=fastmm.__version__, torch=torch.__version__,
                               **{p: _version(p) for p in ('numpy', 'numba', 'triton')}),
                 blas=dict(torch=torch_blas(), numpy=numpy_blas()),
-                env={k: os.environ[k] for k in (*BLAS_ENV, 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY') if k in os.environ},
+                env=thread_settings(), clock=cpu_clock(), git=git_commit(),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
 
 # %% ../nbs/00_machine.ipynb #647c23c6

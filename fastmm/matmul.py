@@ -10,13 +10,15 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['FAMILIES', 'FLOATS', 'MATMUL_DTYPES', 'matmul_shapes', 'Rung', 'rung', 'error_bound', 'verify', 'matmul_naive',
-           'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full', 'matmul_einsum', 'matmul_torch',
-           'with_grad']
+__all__ = ['FAMILIES', 'FLOATS', 'MATMUL_DTYPES', 'dtype_names', 'matmul_shapes', 'Rung', 'rung', 'error_bound', 'verify',
+           'matmul_naive', 'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full', 'matmul_einsum',
+           'matmul_torch', 'with_grad', 'outside_torch']
 
 # %% ../nbs/01_matmul.ipynb #79f195d3
 def _dims(t): return '×'.join(map(str, t.shape)) or '()'
-def _dtype_names(dts): return ', '.join(str(d).removeprefix('torch.') for d in dts)
+def dtype_names(dts:tuple) -> str:
+    "The names of `dts`, e.g. 'float32, float64'"
+    return ', '.join(str(d).removeprefix('torch.') for d in dts)
 
 def matmul_shapes(a:Tensor, # Left operand, an m×k matrix
                   b:Tensor, # Right operand, a k×n matrix
@@ -33,7 +35,7 @@ def matmul_shapes(a:Tensor, # Left operand, an m×k matrix
     if a.shape[1]!=b.shape[0]: raise ValueError(f"inner dimensions differ: a is {_dims(a)}, b is {_dims(b)}")
     if a.dtype!=b.dtype: raise TypeError(f"dtypes differ: a is {a.dtype}, b is {b.dtype}")
     if a.device!=b.device: raise ValueError(f"devices differ: a is on {a.device}, b is on {b.device}")
-    raise TypeError(f"dtype {str(a.dtype).removeprefix('torch.')} is not supported here; supported: {_dtype_names(dtypes)}")
+    raise TypeError(f"dtype {str(a.dtype).removeprefix('torch.')} is not supported here; supported: {dtype_names(dtypes)}")
 
 # %% ../nbs/01_matmul.ipynb #5e518e4b
 FAMILIES = ('Python loops', 'PyTorch ops', 'BLAS', 'compiled', 'GPU')
@@ -49,11 +51,13 @@ class Rung:
     devices: tuple|None = None     # Device types it runs on, e.g. ('cpu',); None: any
     dtypes: tuple|None = None      # dtypes it accepts; None: any that `torch.matmul` takes
     missing: str|None = None       # Why it cannot run on this machine, if it cannot
+    compiled: tuple = ()           # Compiled functions behind it (numba's), which its first call may have to compile
+    pool: str = 'torch'            # The thread pool it computes on: 'torch', 'numpy' (NumPy's BLAS), 'numba' or 'cuda'
 
 def rung(desc:str, # One-line description of the rung
          family:str, # One of `FAMILIES`
          name:str=None, # Short name; defaults to the function name without its `matmul_` prefix
-         **kwargs, # `scratch`, `devices`, `dtypes`, `missing`: see `Rung`
+         **kwargs, # `scratch`, `devices`, `dtypes`, `missing`, `compiled`, `pool`: see `Rung`
         ):
     "Decorator that describes a matmul function as a rung of the ladder, in its attribute `rung`"
     if family not in FAMILIES: raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
@@ -189,3 +193,22 @@ def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called
     "`f(a, b)`, differentiable when `a` or `b` requires grad: its backward is two more calls of `f`"
     if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad): return _Product.apply(f, a, b)
     return f(a, b)
+
+# %% ../nbs/01_matmul.ipynb #25f1b1ca
+def outside_torch(r:Rung, # The rung: its `missing`, `dtypes` and `devices` are checked
+                  into:Callable, # `into(a, b, c)` writes `a @ b` into the new `c`; called only when `c` has entries and k > 0
+                  a:Tensor, b:Tensor, # The operands
+                  devices:tuple=None, # Device types allowed (default: the rung's own)
+                 ) -> Tensor: # m×n matrix
+    "`a @ b` by a kernel outside PyTorch: the rung's checks, empty results and gradients, in one place"
+    if r.missing: raise ImportError(f"rung {r.name!r} cannot run here: {r.missing}")
+    matmul_shapes(a, b, r.dtypes)
+    devices = devices or r.devices
+    if devices and a.device.type not in devices:
+        raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}")
+    def product(x, y):
+        c = torch.empty(x.shape[0], y.shape[1], dtype=x.dtype, device=x.device)
+        if x.shape[1] == 0: return c.zero_()
+        if c.numel(): into(x, y, c)
+        return c
+    return with_grad(product, a, b)

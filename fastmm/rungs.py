@@ -5,10 +5,11 @@
 # %% ../nbs/08_rungs.ipynb #f5b444f1
 from __future__ import annotations
 import torch
-from .matmul import (Rung, _dtype_names, matmul_naive, matmul_elementwise, matmul_broadcast, matmul_broadcast_full,
+from .matmul import (Rung, dtype_names, matmul_naive, matmul_elementwise, matmul_broadcast, matmul_broadcast_full,
                            matmul_einsum, matmul_torch)
 from .blas import matmul_numpy
-from .jit import matmul_numba, matmul_numba_ikj, matmul_numba_tiled, matmul_numba_packed, matmul_numba_parallel
+from .jit import matmul_numba, matmul_numba_ikj, matmul_numba_tiled
+from .gemm import matmul_numba_packed, matmul_numba_parallel
 from .gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned
 
 # %% auto #0
@@ -36,5 +37,5 @@ def rung_table() -> str:
     for f in LADDER:
         r, why = f.rung, _why[f.rung.name]
         lines.append(f"| `{r.name}` | {r.family} | {', '.join(r.devices) if r.devices else 'any'} | "
-                     f"{_dtype_names(r.dtypes) if r.dtypes else 'any'} | {r.desc} | {'yes' if why is None else 'no: ' + why} |")
+                     f"{dtype_names(r.dtypes) if r.dtypes else 'any'} | {r.desc} | {'yes' if why is None else 'no: ' + why} |")
     return '\n'.join(lines)

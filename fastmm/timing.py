@@ -4,14 +4,14 @@
 
 # %% ../nbs/04_timing.ipynb #5e25f751
 from __future__ import annotations
-import contextlib, statistics, time
+import contextlib, statistics, sys, time
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
 
 # %% auto #0
-__all__ = ['NOISY', 'FakeClock', 'threads', 'time_block', 'calls_per_block', 'Timing', 'measure', 'Estimate', 'estimate_call',
-           'extrapolate']
+__all__ = ['NOISY', 'FakeClock', 'threads', 'time_block', 'calls_per_block', 'Timing', 'Local', 'measure', 'Estimate',
+           'estimate_call', 'extrapolate']
 
 # %% ../nbs/04_timing.ipynb #5efa1b98
 class FakeClock:
@@ -29,17 +29,25 @@ class FakeClock:
         return matmul_stand_in
 
 # %% ../nbs/04_timing.ipynb #8d0452e2
+def _numba_pool():
+    "numba's (get, set) of its thread count, if numba is loaded in this process"
+    nb = sys.modules.get('numba')
+    if nb is None: return None
+    return nb.get_num_threads, lambda n: nb.set_num_threads(min(n, nb.config.NUMBA_NUM_THREADS))
+
 @contextlib.contextmanager
-def threads(n:int): # Threads for torch and for the BLAS libraries threadpoolctl can see
-    "Run the block with `n` threads in torch and in NumPy's BLAS, then restore both"
-    old = torch.get_num_threads()
+def threads(n:int): # Threads for torch, for the BLAS libraries threadpoolctl can see, and for numba
+    "Run the block with `n` threads in torch, NumPy's BLAS and numba, then restore all three"
     try: from threadpoolctl import threadpool_limits
     except ImportError: threadpool_limits = None
     limits = threadpool_limits(limits=n, user_api='blas') if threadpool_limits else contextlib.nullcontext()
-    torch.set_num_threads(n)
+    pools = [(torch.get_num_threads, torch.set_num_threads)] + [p for p in [_numba_pool()] if p]
+    old = [get() for get, _ in pools]
+    for _, set_ in pools: set_(n)
     try:
         with limits: yield
-    finally: torch.set_num_threads(old)
+    finally:
+        for (_, set_), o in zip(pools, old): set_(o)
 
 # %% ../nbs/04_timing.ipynb #b49a5877
 def time_block(fn:Callable, # Called as `fn()`
@@ -94,23 +102,30 @@ class Timing:
                     runs=len(self.times), number=self.number, times=list(self.times))
 
 # %% ../nbs/04_timing.ipynb #137543de
-def measure(fns:dict, # name -> function called as `fn()`
+class Local:
+    "The timer of a function in this process: what `measure` asks of any timer"
+    def __init__(self, fn:Callable, clock:Callable=time.perf_counter, sync:Callable=None): self.fn, self.clock, self.sync = fn, clock, sync
+    def calibrate(self, target:float) -> int:
+        "One warm-up call, then the number of calls a block of at least `target` seconds needs"
+        self.fn()
+        if self.sync: self.sync()
+        return calls_per_block(self.fn, target, self.clock, self.sync)
+    def block(self, number:int) -> float: return time_block(self.fn, number, self.clock, self.sync)
+
+def measure(fns:dict, # name -> function called as `fn()`, or a timer with `calibrate` and `block` (see `Local`)
             min_run_time:float=0.25, # Seconds of blocks each function gets, at least
             min_blocks:int=3, # Blocks each function gets, at least
-            clock:Callable=time.perf_counter, sync:Callable=None, # See `time_block`
+            clock:Callable=time.perf_counter, sync:Callable=None, # See `time_block` (for plain functions)
             blocks:int=10, # Aim for this many blocks in `min_run_time`
            ) -> dict: # name -> `Timing`
     "Time each function of `fns` in interleaved rounds of blocks"
-    numbers = {}
-    for name, fn in fns.items():
-        fn()
-        if sync: sync()
-        numbers[name] = calls_per_block(fn, min_run_time / blocks, clock, sync)
+    timers = {k: f if hasattr(f, 'block') else Local(f, clock, sync) for k, f in fns.items()}
+    numbers = {k: t.calibrate(min_run_time / blocks) for k, t in timers.items()}
     times, spent = {k: [] for k in fns}, dict.fromkeys(fns, 0.)
     try:
         while todo := [k for k in fns if spent[k] < min_run_time or len(times[k]) < min_blocks]:
             for name in todo:
-                dt = time_block(fns[name], numbers[name], clock, sync)
+                dt = timers[name].block(numbers[name])
                 times[name].append(dt / numbers[name]); spent[name] += dt
     except KeyboardInterrupt as e:  # keep what was measured: the caller finds it in `e.partial`
         e.partial = {k: Timing(times[k], numbers[k]) for k in fns if times[k]}

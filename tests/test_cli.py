@@ -1,7 +1,7 @@
 "The `fastmm-bench` command, end to end, as a user runs it"
 import json, os, signal, subprocess, sys, time
 import pytest
-from conftest import BIN, run
+from conftest import BIN, ROOT, run
 
 def bench(*args, cwd, env=None, timeout=600):
     return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=timeout, env=env)
@@ -60,15 +60,16 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
     (tmp_path/'adir').mkdir()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
     cases = [(['--rungs', 'torch,nope'], "unknown rung 'nope'"), (['--rungs', ','], "no rung named"),
-             (['--shape', '5,784'], "--shape must be 3"), (['--shape', '5,0,10'], "at least 1"),
-             (['--sweep', '64,abc'], "--sweep must be comma-separated integers"), (['--sweep', ''], "--sweep needs at least one size"),
-             (['--sweep', '64', '--shape', '4,4,4'], "--shape and --sweep exclude each other"),
+             (['--shape', '5,784'], "--shape must be 3"), (['--shape', '5,0,10'], "each size must be an integer at least 1, got 0"),
+             (['--sweep', '64,abc'], "--sweep must be comma-separated integers"), (['--sweep', ''], "--sweep must be comma-separated integers"),
+             (['--sweep', '64', '--shape', '4,4,4'], "give a shape (a ladder) or sizes (a sweep), not both"),
              (['--dtype', 'int8'], "dtype must be one of float32, float64, float16, bfloat16"),
-             (['--threads', '0'], "--threads must be between 1 and"), (['--threads', str(cpus + 1)], f"got {cpus + 1}"),
+             (['--threads', '0'], "threads must be an integer between 1 and"), (['--threads', str(cpus + 1)], f"got {cpus + 1}"),
              (['--threads', 'many'], "invalid int value: 'many'"), (['--json', 'missing/x.json'], "does not exist"),
              (['--plot', 'adir'], "is a directory"), (['--plot', 'x.jpg'], "--plot must end in .png, .svg or .pdf"),
              (['--shape', '100000,100000,100000'], "needs 112 GiB for its inputs and result"),
              (['--rungs', 'numba', '--dtype', 'float16'], "rung 'numba' does not run on cpu in float16"),
+             (['--peak'], "peak is recorded with a sweep only"), (['--seed', str(2**64)], "seed must be an integer between 0 and"),
              (['--nonsense'], "unrecognized arguments: --nonsense")]
     import torch
     if not torch.cuda.is_available(): cases.append((['--device', 'cuda'], "finds no CUDA GPU"))
@@ -193,3 +194,42 @@ def test_openblas_variables_unset_in_its_own_process(tmp_path):
     if 'OPENBLAS_THREAD_TIMEOUT' not in os.environ: expected['OPENBLAS_THREAD_TIMEOUT'] = '4'
     assert d['settings']['env'] == expected
     assert not {'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'} & set(d['machine']['env'])
+
+def test_each_value_is_checked_once(monkeypatch, tmp_path):
+    "A run from the command line makes one plan: every rule applied once, every value checked once, where it enters"
+    import collections, fastmm.plan as P, fastmm.__main__ as M
+    monkeypatch.setattr(os, 'environ', dict(os.environ))  # benchmark_env changes the environment: only a copy
+    calls = collections.Counter()
+    def counted(name, f):
+        def g(*args, **kwargs): calls[name] += 1; return f(*args, **kwargs)
+        return g
+    for name in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak', '_count', '_seconds'):
+        monkeypatch.setattr(P, name, counted(name, getattr(P, name)))
+    argv = ['--shape', '3,5,2', '--rungs', 'einsum,torch', '--quick', '--threads', '1', '--seed', '7', '--max-call', '9', '--json', str(tmp_path/'r.json')]
+    assert M.main(argv) == 0
+    assert {k: calls[k] for k in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak')} == dict.fromkeys(
+        ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak'), 1), calls
+    assert calls['_count'] == 3 + 3 and calls['_seconds'] == 2, calls   # m, k, n, threads, seed, min_blocks; min_run_time, max_call
+    d = json.loads((tmp_path/'r.json').read_text())
+    assert (d['settings']['shape'], d['settings']['threads'], d['settings']['seed'], d['settings']['max_call']) == ([3, 5, 2], 1, 7, 9.)
+
+def test_the_record_is_complete(tmp_path):
+    "A result file keeps what it takes to read its figures: environment before and after, threads, kernel, command, commit, clock"
+    env = {**os.environ, 'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_L2_SIZE': '1048576'}
+    p = bench('--quick', '--shape', '4,8,4', '--rungs', 'torch,numpy,numba_parallel', '--json', 'r.json', cwd=tmp_path, env=env)
+    assert p.returncode == 0, p.stderr
+    d = json.loads((tmp_path/'r.json').read_text())
+    s, m = d['settings'], d['machine']
+    assert s['env_before']['OPENBLAS_L2_SIZE'] == '1048576' and s['env']['OPENBLAS_L2_SIZE'] is None
+    assert s['command'] == 'fastmm-bench --quick --shape 4,8,4 --rungs torch,numpy,numba_parallel --json r.json'
+    assert s['isolation'].startswith('a process per thread pool (torch, numpy, numba)')
+    assert m['env']['OMP_WAIT_POLICY'] == 'PASSIVE' and 'numba threading layer' in m['env']
+    assert set(m['kernel']) == {'vector_bytes', 'registers', 'MR', 'NR', 'blocks'} and set(m['kernel']['blocks']['float32']) == {'KC', 'MC', 'NC'}
+    assert m['blas']['torch']['kernel'] or m['blas']['torch']['kernel_unknown']
+    assert 'clock' in m and (m['git'] is None or len(m['git']['commit']) == 40)
+
+def test_stored_results_still_load():
+    "Every result kept for the site, written before the record grew, loads and renders"
+    from fastmm.report import load_results
+    runs = load_results(ROOT/'nbs'/'results')
+    assert runs and all(r.text() and r.markdown() for r in runs.values())

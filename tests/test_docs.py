@@ -6,8 +6,9 @@ from conftest import ROOT, run, tracked_files
 
 URLS = {'index.ipynb': 'index.html', '00_machine.ipynb': 'machine.html', '01_matmul.ipynb': 'matmul.html',
         '02_broadcasting.ipynb': 'broadcasting.html', '03_einsum.ipynb': 'einsum.html', '04_timing.ipynb': 'timing.html',
-        '05_report.ipynb': 'report.html', '06_jit.ipynb': 'jit.html', '07_gpu.ipynb': 'gpu.html', '08_rungs.ipynb': 'rungs.html',
-        '09_bench.ipynb': 'bench.html', '10_cli.ipynb': 'cli.html', '11_results.ipynb': 'results.html', '12_exports.ipynb': 'exports.html'}
+        '05_report.ipynb': 'report.html', '05a_plots.ipynb': 'plots.html', '06_jit.ipynb': 'jit.html', '06a_peak.ipynb': 'peak.html',
+        '06b_gemm.ipynb': 'gemm.html', '07_gpu.ipynb': 'gpu.html', '08_rungs.ipynb': 'rungs.html',
+        '08a_plan.ipynb': 'plan.html', '08b_isolation.ipynb': 'isolation.html', '09_bench.ipynb': 'bench.html', '09a_compiling.ipynb': 'compiling.html', '10_cli.ipynb': 'cli.html', '11_results.ipynb': 'results.html', '12_exports.ipynb': 'exports.html'}
 
 def copy_repo(dest):
     for f in tracked_files():
@@ -93,15 +94,17 @@ def test_timings_are_stored_and_shown(proc):
 def test_api_docs_on_defining_pages(proc):
     "nbdev adds show_doc for each exported function on the page that defines it"
     for page, names in {'01_matmul.ipynb': ('matmul_shapes', 'matmul_naive', 'verify', 'with_grad', 'rung'),
-                        '04_timing.ipynb': ('measure', 'estimate_call', 'Timing'), '05_report.ipynb': ('BenchResult', 'plot_sweep'),
-                        '06_jit.ipynb': ('matmul_numba', 'matmul_numba_parallel', 'fma_peak', 'block_sizes'),
+                        '04_timing.ipynb': ('measure', 'estimate_call', 'Timing'), '05_report.ipynb': ('BenchResult', 'load_results'),
+                        '05a_plots.ipynb': ('plot_ladder', 'plot_sweep'), '06_jit.ipynb': ('matmul_numba', 'numba_into'),
+                        '06a_peak.ipynb': ('fma_peak', 'vector_shape'), '06b_gemm.ipynb': ('matmul_numba_parallel', 'block_sizes', 'gemm'),
+                        '08a_plan.ipynb': ('plan', 'Plan', 'select_rungs'),
                         '07_gpu.ipynb': ('matmul_triton_naive', 'matmul_triton_tuned'), '09_bench.ipynb': ('ladder', 'sweep'),
                         '00_machine.ipynb': ('machine_info', 'cache_sizes')}.items():
         text = nb_text(proc/page)
         for f in names: assert f'show_doc({f})' in text, (page, f)
 
 def test_plots_stored(proc):
-    for page, least in (('index.ipynb', 1), ('05_report.ipynb', 2), ('11_results.ipynb', 3), ('06_jit.ipynb', 2)):
+    for page, least in (('index.ipynb', 1), ('05a_plots.ipynb', 2), ('11_results.ipynb', 3), ('06b_gemm.ipynb', 2)):
         cells = json.loads((proc/page).read_text())['cells']
         pngs = [o for c in cells for o in c.get('outputs', []) if 'image/png' in o.get('data', {})]
         assert len(pngs) >= least, page

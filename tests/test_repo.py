@@ -53,7 +53,7 @@ def test_no_cell_mixes_imports_and_code():
             kinds = {type(n) for n in ast.walk(tree)}
             assert not ({ast.Import, ast.ImportFrom} & kinds and {ast.Expr, ast.Assign} & kinds), f"{f.name}: split this cell:\n{src[:300]}"
 
-def nb_number(name): return int(name.split('_')[0])
+def nb_number(name): return (int(re.match(r'\d+', name).group()), name.split('_')[0])  # 06a comes after 06, before 07
 
 def test_lower_pages_never_reach_up():
     "A notebook imports fastmm modules only from notebooks numbered below it (or itself)"
@@ -61,7 +61,7 @@ def test_lower_pages_never_reach_up():
     for f in ROOT.glob('nbs/[0-9]*.ipynb'):
         m = re.search(r'^#\|\s*default_exp\s+(\S+)', '\n'.join(''.join(c['source']) for c in cells(f)), re.M)
         if m: defines[m.group(1)] = nb_number(f.name)
-    assert {'machine', 'matmul', 'timing', 'report', 'jit', 'gpu', 'rungs', 'bench', '__main__'} <= set(defines)
+    assert {'machine', 'matmul', 'timing', 'report', 'jit', 'peak', 'gemm', 'gpu', 'rungs', 'plan', 'isolation', 'bench', 'compiling', '__main__'} <= set(defines)
     for f in ROOT.glob('nbs/[0-9]*.ipynb'):
         src = '\n'.join(''.join(c['source']) for c in cells(f) if c['cell_type'] == 'code')
         for mod in re.findall(r'(?:from|import)\s+fastmm\.(\w+)', src):
