@@ -7,7 +7,7 @@ config.read('settings.ini', encoding='utf-8')
 cfg = config['DEFAULT']
 
 cfg_keys = 'version description keywords author author_email'.split()
-expected = cfg_keys + "lib_name user branch license status min_python audience language".split()
+expected = cfg_keys + "lib_name lib_path user branch license status min_python audience language".split()
 for o in expected: assert o in cfg, "missing expected setting: {}".format(o)
 setup_cfg = {o:cfg[o] for o in cfg_keys}
 
@@ -34,7 +34,7 @@ setuptools.setup(
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]],
     url = doc_url,
     project_urls = {'Documentation': doc_url, 'Source': cfg['git_url'], 'Issues': cfg['git_url'] + '/issues'},
-    packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
+    packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),   # the import package; lib_name is the distribution's
     include_package_data = True,
     install_requires = requirements,
     extras_require = extras,

@@ -119,3 +119,134 @@ def test_real_render_has_no_warnings(tmp_path):
     warnings = [l for l in out.splitlines() if re.search(r'\bWARN(ING)?\b', l)]
     assert not warnings, '\n'.join(warnings)
     for url in URLS.values(): assert (dest/'_docs'/url).exists(), url
+
+def css_rules(css):
+    "{selector: {property: value}} for each selector of each rule in `css`"
+    out = {}
+    for sels, body in re.findall(r'([^{}]+)\{([^}]*)\}', re.sub(r'/\*.*?\*/', '', css, flags=re.S)):
+        props = dict((k.strip(), v.strip()) for k, v in (p.split(':', 1) for p in body.split(';') if ':' in p))
+        for s in sels.split(','): out.setdefault(' '.join(s.split()), {}).update(props)
+    return out
+
+def test_figures_fit_and_lines_wrap(proc):
+    "Output images scale to the column, long lines wrap, no 'Other Formats' link on each page, a light and a dark theme"
+    rules = css_rules((proc/'styles.css').read_text())
+    assert {'max-width': '100%', 'height': 'auto'}.items() <= rules['.cell-output-display img'].items()
+    assert rules['.cell-output pre']['white-space'] == 'pre-wrap'
+    html = yaml.safe_load((proc/'_quarto.yml').read_text())['format']['html']
+    assert html['code-overflow'] == 'wrap' and html['format-links'] is False
+    assert set(html['theme']) == {'light', 'dark'}
+
+def stored_pngs():
+    import base64
+    for f in sorted((ROOT/'nbs').glob('*.ipynb')):
+        for c in json.loads(f.read_text())['cells']:
+            for o in c.get('outputs', []):
+                if 'image/png' in o.get('data', {}): yield f.name, base64.b64decode(o['data']['image/png'])
+
+def test_plots_are_opaque():
+    "Every stored plot has an opaque background, so the dark theme shows it as drawn (black text on white)"
+    import io
+    from PIL import Image
+    pngs = list(stored_pngs())
+    assert len(pngs) >= 10
+    for name, png in pngs:
+        im = Image.open(io.BytesIO(png)).convert('RGBA')
+        corners = [im.getpixel((x, y)) for x in (0, im.width - 1) for y in (0, im.height - 1)]
+        assert all(px[3] == 255 for px in corners), (name, corners)
+
+def markdown_outputs(p):
+    "(cell source, Markdown text) for each Markdown output of processed notebook `p` (text/markdown, and stdout of `output: asis`)"
+    for c in json.loads(p.read_text())['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] != 'code': continue
+        asis = re.search(r'^#\|\s*output:\s*asis', src, re.M)
+        for o in c.get('outputs', []):
+            if 'text/markdown' in o.get('data', {}): yield src, ''.join(o['data']['text/markdown'])
+            elif asis and o['output_type'] == 'stream' and o.get('name') == 'stdout': yield src, ''.join(o['text'])
+
+def test_output_headings_reach_the_contents(proc):
+    "A heading written by code is part of the page only from an `output: asis` cell (Quarto wraps other outputs in a div), "
+    "set off by blank lines: the Results page's sections are in its 'On this page' list"
+    found = 0
+    for p in sorted(proc.glob('*.ipynb')):
+        for src, md in markdown_outputs(p):
+            if not re.search(r'^##+ ', md, re.M) or 'show_doc' in src: continue
+            found += p.name == '11_results.ipynb'
+            assert re.search(r'^#\|\s*output:\s*asis', src, re.M), f"{p.name}: a heading Quarto will not see:\n{md[:200]}"
+            assert md.startswith('\n') and md.endswith('\n'), f"{p.name}: a Markdown output runs into the next one:\n{md[:200]}"
+    assert found >= 4
+
+# The link checker: every link and anchor inside the site lands on a page, a heading or a documented name.
+SITE = 'https://fastmm.github.io/fastmm/'
+
+def heading_id(text):
+    "The id pandoc (so Quarto) gives a heading: links to their text, punctuation dropped, lower case, spaces to hyphens"
+    m = re.search(r'\{#([\w.-]+)[^}]*\}\s*$', text)
+    if m: return m.group(1)
+    t = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', text)
+    t = ''.join(ch for ch in t if ch.isalnum() or ch in '_-. ').lower().strip().replace(' ', '-')
+    return re.sub(r'^[^a-z]+', '', t) or 'section'
+
+def test_heading_id():
+    "The examples of pandoc's manual (auto_identifiers), and a show_doc name"
+    assert heading_id('Heading identifiers in HTML') == 'heading-identifiers-in-html'
+    assert heading_id("Maître d'hôtel") == 'maître-dhôtel' and heading_id('*Dogs*?--in *my* house?') == 'dogs--in-my-house'
+    assert heading_id('[HTML], [S5], or [RTF]?') == 'html-s5-or-rtf' and heading_id('3. Applications') == 'applications'
+    assert heading_id('33') == 'section' and heading_id('BenchResult.text') == 'benchresult.text'
+    assert heading_id('Compile time {#compile}') == 'compile'
+
+def page_texts(p):
+    "The Markdown of processed notebook `p` as Quarto reads it: markdown cells and Markdown outputs, code blocks left out"
+    cells_ = [''.join(c['source']) for c in json.loads(p.read_text())['cells'] if c['cell_type'] == 'markdown']
+    return [re.sub(r'^(`{3,}|~{3,}).*?^\1', '', t, flags=re.S | re.M) for t in cells_ + [md for _, md in markdown_outputs(p)]]
+
+def page_anchors(p):
+    "Every id on the page: its headings' (pandoc numbers repeats -1, -2, ...), show_doc's (a heading per name), explicit ids"
+    ids, seen, out = [], {}, set()
+    for t in page_texts(p):
+        ids += [heading_id(h) for h in re.findall(r'^#{1,6}\s+(.+?)\s*$', t, re.M)] + re.findall(r'\bid="([^"]+)"', t)
+    for i in ids:
+        out.add(f"{i}-{seen[i]}" if seen.get(i) else i); seen[i] = seen.get(i, 0) + 1
+    return out
+
+def page_links(text):
+    return re.findall(r'\]\(<?([^)\s>]+)>?(?:\s+"[^"]*")?\)', text) + re.findall(r'href="([^"]+)"', text)
+
+def broken_links(proc):
+    "(page, link) for each internal link, in the pages and README.md, whose page or anchor does not exist"
+    anchors = {url: page_anchors(proc/nb) for nb, url in URLS.items()}
+    sources = [(url, l) for nb, url in URLS.items() for t in page_texts(proc/nb) for l in page_links(t)]
+    sources += [('README.md', l) for l in page_links((ROOT/'README.md').read_text()) if l.startswith(SITE)]
+    out, checked = [], 0
+    for url, link in sources:
+        target = link[len(SITE):] or 'index.html' if link.startswith(SITE) else link
+        if re.match(r'[a-z]+:|//', target) or target.startswith('results/'): continue
+        page, _, anchor = target.partition('#')
+        checked += 1
+        if (page or url) not in anchors or (anchor and anchor not in anchors[page or url]): out.append((url, target))
+    assert checked >= 100, checked
+    return out
+
+# Links to private names (which get no show_doc entry) and a section kept as comments in a code cell: in the code
+# notebooks, for whoever works there. Each is (page, link).
+KNOWN_BROKEN = [('timing.html', 'timing.html#_fit'), ('report.html', 'report.html#_row'), ('jit.html', '#compile-time'),
+                ('jit.html', 'jit.html#_gemm_rows'), ('jit.html', 'jit.html#_gemm_rows'), ('bench.html', 'bench.html#_run_problem')]
+
+def test_links_land(proc):
+    "No internal link or anchor is broken but the known ones listed above"
+    assert [b for b in broken_links(proc) if b not in KNOWN_BROKEN] == []
+
+@pytest.mark.xfail(strict=True, reason="known broken links in the code notebooks (KNOWN_BROKEN): 04_timing links `_fit`, "
+                   "05_report `_row`, 09_bench `_run_problem`, 06_jit `_gemm_rows` (twice) and '#compile-time' (its "
+                   "'## Compile time' section is `#` comments in a code cell); fix them there, then drop this mark and the list")
+def test_no_broken_links(proc):
+    assert broken_links(proc) == []
+
+@pytest.mark.skipif(not shutil.which('pandoc'), reason="pandoc is not installed here")
+def test_readme_is_what_tools_readme_writes(proc):
+    "README.md is what tools/readme.py (nbdev_readme with pandoc in Quarto's place) makes of index.ipynb"
+    sys.path.insert(0, str(ROOT/'tools'))
+    try: from readme import readme
+    finally: sys.path.pop(0)
+    assert readme(proc/'index.ipynb') == (ROOT/'README.md').read_text(), "README.md is stale: run python tools/readme.py"

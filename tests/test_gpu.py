@@ -3,7 +3,7 @@ import os, sys
 import pytest
 from conftest import run
 
-pytest.importorskip('triton', reason='the GPU rungs need triton (pip install "fastmm[gpu]")')
+pytest.importorskip('triton', reason='the GPU rungs need triton (pip install "fastmm-ladder[gpu]")')
 
 CHECK = '''
 import torch

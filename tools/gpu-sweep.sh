@@ -6,7 +6,7 @@
 #  3. kernel-only timings with CUDA events (tools/gpu-kernels.py, triton.testing.do_bench), with every autotuning
 #     configuration timed on its own at n = 4096: gpu-kernels.csv and gpu-configs.csv.
 # The GPU machines lent to fastmm have no network: they have PyTorch with CUDA, Triton, numpy, matplotlib and
-# threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm-*.whl`, built
+# threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm_ladder-*.whl`, built
 # beforehand with `python -m build --wheel`). Results go to $OUT (default: nbs/results/<date>-<gpu>/).
 # A step of 2 or 3 that fails is reported and the others still run; the exit status says whether any failed.
 set -uo pipefail
