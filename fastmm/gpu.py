@@ -23,7 +23,7 @@ try:
 except ImportError:  # the kernels below are never compiled, and the rungs say why they cannot run
     triton = None
 
-# %% ../nbs/07_gpu.ipynb #e453b2c6
+# %% ../nbs/07_gpu.ipynb #cae00deb
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 MISSING = None if triton else 'triton is not installed (pip install "fastmm[gpu]")'
 
@@ -80,7 +80,7 @@ def matmul_triton_naive(a:Tensor, # m×k matrix
         _naive[(m, n)](a, b, c, m, n, k, *a.stride(), *b.stride(), *c.stride())
     return _run(launch, a, b)
 
-# %% ../nbs/07_gpu.ipynb #b3bf794a
+# %% ../nbs/07_gpu.ipynb #48ca7850
 def check_gpu_rung(f, # A GPU rung
                    shapes:list, # (m, k, n) problems to check
                    device:str=None, # Where to run (default: 'cuda' if there is a GPU, else the CPU, interpreted)
@@ -94,7 +94,7 @@ def check_gpu_rung(f, # A GPU rung
             verify(f, a, b)
             verify(f, torch.randn(k, m, generator=g).to(dtype).to(device).T, b)
 
-# %% ../nbs/07_gpu.ipynb #dc29f855
+# %% ../nbs/07_gpu.ipynb #ee87048b
 def _tf32(x):
     "x rounded to the nearest TF32 value (10 bits of mantissa), still a float32"
     return ((x.to(tl.uint32, bitcast=True) + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
@@ -141,7 +141,7 @@ def _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N:
 
 if triton: _tf32, _dot, _tile_of, _block, _store = map(triton.jit, (_tf32, _dot, _tile_of, _block, _store))
 
-# %% ../nbs/07_gpu.ipynb #17b92507
+# %% ../nbs/07_gpu.ipynb #b0ae621b
 def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                   PRECISION: tl.constexpr, UPCAST: tl.constexpr):
@@ -152,7 +152,7 @@ def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
 
 _tiled = triton.jit(_tiled_kernel) if triton else None
 
-# %% ../nbs/07_gpu.ipynb #7695185c
+# %% ../nbs/07_gpu.ipynb #9dd286c3
 def _config(bm, bn, bk, stages, warps, group=8): return dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=group, num_stages=stages, num_warps=warps)
 
 TILED = _config(64, 64, 32, 3, 4, group=1)  # the tiled rung's blocks, with Triton's default stages and warps
@@ -171,7 +171,7 @@ def kernel_args(a:Tensor, b:Tensor, c:Tensor) -> tuple:
     "The arguments every fastmm kernel takes: the matrices, m, n, k, and their strides"
     return (a, b, c, a.shape[0], b.shape[1], a.shape[1], *a.stride(), *b.stride(), *c.stride())
 
-# %% ../nbs/07_gpu.ipynb #ce3ebc7a
+# %% ../nbs/07_gpu.ipynb #5bce619f
 def _plan(rung, a, b, c, config, tma, prec):
     "The kernel, grid and constant arguments of `rung` for these operands (an autotuned rung tunes here, once)"
     kernel, tuned, fixed, persistent, _ = KERNELS[rung + '_tma' * tma]
@@ -204,7 +204,7 @@ def launch(rung:str, # A key of `KERNELS`: 'triton_naive', 'triton_tiled', 'trit
     kernel[grid](*kernel_args(a, b, c), **meta)
     return dict(meta, TMA=bool(tma)) if KERNELS[rung][3] else dict(meta)
 
-# %% ../nbs/07_gpu.ipynb #c5aa13f8
+# %% ../nbs/07_gpu.ipynb #06a2445b
 @gpu_rung("Triton, 64×64 blocks of c from 32-deep blocks multiplied by tl.dot (tensor cores), float32 accumulator", 'triton_tiled')
 def matmul_triton_tiled(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
@@ -212,7 +212,7 @@ def matmul_triton_tiled(a:Tensor, # m×k matrix
     "`a @ b` on the GPU with fixed 64×64×32 blocks and `tl.dot`"
     return _run(lambda a, b, c: launch('triton_tiled', a, b, c), a, b)
 
-# %% ../nbs/07_gpu.ipynb #c12c50cd
+# %% ../nbs/07_gpu.ipynb #af98aedd
 HOPPER_SMEM = 227 * 1024  # bytes of shared memory one block may use on an H100 or H200
 
 CANDIDATES = {  # by the width of an input element, in bytes
@@ -240,7 +240,7 @@ def config_space(width:int, # Bytes per input element: 2 (float16, bfloat16) or 
     fit = [c for c in CANDIDATES[width] if smem_bytes(c, width, store) <= limit]
     return fit + ([TILED] if TILED not in fit else [])
 
-# %% ../nbs/07_gpu.ipynb #bf6e8034
+# %% ../nbs/07_gpu.ipynb #87945bed
 def shared_memory_limit(device) -> int: # Bytes
     "Shared memory one block may use on `device`: the GPU's own figure, or `HOPPER_SMEM` off the GPU"
     device = torch.device(device)
@@ -278,7 +278,7 @@ def matmul_triton_tuned(a:Tensor, # m×k matrix
     "`a @ b` on the GPU with an autotuned tiled kernel"
     return _run(lambda a, b, c: launch('triton_tuned', a, b, c), a, b)
 
-# %% ../nbs/07_gpu.ipynb #d8655ecd
+# %% ../nbs/07_gpu.ipynb #16d9363e
 KERNELS['triton_tf32x3'] = (_tiled, _tuned, None, False, 'tf32x3')
 
 @gpu_rung("Triton, the tuned kernel with float32 split into two TF32 parts and three tensor-core products (3×TF32)",
@@ -295,7 +295,7 @@ def round_tf32(t:Tensor, # float32 tensor
     if t.dtype != torch.float32: raise TypeError(f"round_tf32 takes float32, got {str(t.dtype).removeprefix('torch.')}")
     return ((t.contiguous().view(torch.int32) + 0x1000) & -0x2000).view(torch.float32)
 
-# %% ../nbs/07_gpu.ipynb #4bba77ed
+# %% ../nbs/07_gpu.ipynb #2395a88a
 def _persistent_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
                        BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                        PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
@@ -325,7 +325,7 @@ def _persistent_tma_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
 
 _persistent, _persistent_tma = (triton.jit(_persistent_kernel), triton.jit(_persistent_tma_kernel)) if triton else (None, None)
 
-# %% ../nbs/07_gpu.ipynb #25d0aa45
+# %% ../nbs/07_gpu.ipynb #cc92fd62
 def capability(device) -> tuple|None:
     "The CUDA compute capability of `device`, or None off the GPU"
     device = torch.device(device)
