@@ -15,7 +15,7 @@ command line, git commit), and three tables:
   overhead  at each n of --overhead-at, where a small call's time goes: the kernel (as above), the host's time to queue
             one cached launch, to queue one whole call of the rung, and one call waited for (queue, run, synchronize).
 Usage: python tools/gpu-kernels.py OUT_DIR [--dtypes float16,bfloat16,tf32,float32] [--sizes 512,...,8192]
-       [--rungs cublas,triton_naive,...] [--naive-up-to 2048] [--configs-at 4096] [--overhead-at 1024] [--reps 200] [--device cuda]
+       [--rungs cublas,triton_naive,...] [--naive-up-to 2048] [--configs-at 4096] [--overhead-at 1024] [--reps 200] [--device cuda] [--dry-run]
 """
 import argparse, datetime, json, os, statistics, subprocess, sys, time
 import torch
@@ -23,6 +23,7 @@ import fastmm
 from fastmm import gpu
 
 METHOD = "kernel alone: triton.testing.do_bench (CUDA events around each call, L2 flushed between calls, median after warm-up)"
+DRY_RUN = "dry run: the wall clock's median of three calls, not a GPU timing"
 TYPES = dict(float16=(torch.float16, False), bfloat16=(torch.bfloat16, False), tf32=(torch.float32, True),
              float32=(torch.float32, False))
 RUNGS = ('cublas', 'triton_naive', 'triton_tiled', 'triton_tuned', 'triton_tf32x3', 'triton_persistent')
@@ -40,6 +41,8 @@ def parse(argv):
     p.add_argument('--overhead-at', default='1024')
     p.add_argument('--device', default='cuda')
     p.add_argument('--reps', type=int, default=200, help='calls per host-time measurement of the breakdown')
+    p.add_argument('--dry-run', action='store_true', help="time with the wall clock instead of do_bench, to try the tool "
+                   "without a GPU (in Triton's interpreter); the figures mean nothing and the method says so")
     args = p.parse_args(argv)
     ints = lambda s: [int(x) for x in s.split(',') if x]
     args.dtypes, args.rungs = args.dtypes.split(','), args.rungs.split(',')
@@ -158,10 +161,11 @@ def main(argv=None, bench=None):
     "Run every measurement, write OUT_DIR/gpu-kernels.json, and return what it holds"
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
+    if bench is None and args.dry_run: bench = lambda f: waited_us(f, 3, lambda: None) / 1e3
     if bench is None:
         from triton.testing import do_bench
         bench = lambda f: do_bench(f, return_mode='median')
-    result = dict(method=METHOD, environment=environment(args, argv))
+    result = dict(method=DRY_RUN if args.dry_run else METHOD, environment=environment(args, argv))
     result.update(rows=measure(args, bench), configs=configs(args, bench), overhead=overhead(args, bench))
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, 'gpu-kernels.json')

@@ -9,7 +9,8 @@
 # The GPU machines lent to fastmm have no network: they have PyTorch with CUDA, Triton, numpy, matplotlib and
 # threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm-*.whl`, built
 # beforehand with `python -m build --wheel`). Results go to $OUT (default: nbs/results/<date>-<gpu>/).
-# Test it without a GPU: TRITON_INTERPRET=1 DEVICE=cpu DTYPES=float32 SIZES=16 CONFIGS_AT= OVERHEAD_AT=16 REPS=2 OUT=/tmp/x tools/gpu-sweep.sh
+# Try it without a GPU, in Triton's interpreter (minutes; the timings are the wall clock's and mean nothing):
+#   TRITON_INTERPRET=1 DEVICE=cpu DTYPES=float32 SIZES=16 CONFIGS_AT= OVERHEAD_AT=16 REPS=2 OUT=/tmp/x tools/gpu-sweep.sh
 set -uo pipefail
 device=${DEVICE:-cuda}
 slug=$(python -c "
@@ -37,6 +38,7 @@ print("every GPU rung checked on", dev, "(TMA:", gpu.use_tma(gpu.capability(dev)
 step python -c "$check" "$device"
 [ $failed = 0 ] || { echo "a GPU rung gave a wrong result: no timings"; exit 1; }
 step python tools/gpu-kernels.py "$out" --device "$device" --dtypes "$(echo $dtypes | tr ' ' ,)" \
-  --sizes "${SIZES:-512,1024,2048,4096,8192}" --configs-at "${CONFIGS_AT-4096}" --overhead-at "${OVERHEAD_AT:-1024}" --reps "${REPS:-200}"
+  --sizes "${SIZES:-512,1024,2048,4096,8192}" --configs-at "${CONFIGS_AT-4096}" --overhead-at "${OVERHEAD_AT:-1024}" --reps "${REPS:-200}" \
+  $([ "$device" = cuda ] || echo --dry-run)
 echo "results in $out"
 exit $failed
