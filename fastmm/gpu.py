@@ -7,11 +7,14 @@ from __future__ import annotations
 import os
 import torch
 from torch import Tensor
-from .matmul import matmul_shapes, rung, verify, with_grad
+from .matmul import outside_torch, rung, verify
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'CONFIGS', 'PUBLISHED_PEAKS', 'interpreting', 'gpu_rung', 'matmul_triton_naive', 'check_gpu_rung',
-           'matmul_triton_tiled', 'matmul_triton_tuned', 'published_peak']
+__all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'PUBLISHED_PEAKS',
+           'interpreting', 'gpu_rung', 'matmul_triton_naive', 'check_gpu_rung', 'programs', 'kernel_args', 'launch',
+           'matmul_triton_tiled', 'smem_bytes', 'config_space', 'shared_memory_limit', 'config_dict', 'prune_configs',
+           'matmul_triton_tuned', 'matmul_triton_tf32x3', 'round_tf32', 'capability', 'use_tma', 'sm_count',
+           'matmul_triton_persistent', 'published_peak']
 
 # %% ../nbs/07_gpu.ipynb #eb0979b8
 try:
@@ -20,9 +23,9 @@ try:
 except ImportError:  # the kernels below are never compiled, and the rungs say why they cannot run
     triton = None
 
-# %% ../nbs/07_gpu.ipynb #46b44051
+# %% ../nbs/07_gpu.ipynb #cae00deb
 DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-MISSING = None if triton else 'triton is not installed (pip install "fastmm[gpu]")'
+MISSING = None if triton else 'triton is not installed (pip install "fastmm-ladder[gpu]")'
 
 def interpreting() -> bool:
     "Whether Triton runs kernels in its interpreter, on the CPU (`TRITON_INTERPRET=1` when triton was imported)"
@@ -30,29 +33,20 @@ def interpreting() -> bool:
 
 def gpu_rung(desc:str, # One-line description
              name:str, # Short name
+             dtypes:tuple=DTYPES, # The dtypes it takes
             ):
-    "Decorator: describe a Triton rung (CUDA; float32, float16, bfloat16; it says so if triton is missing)"
-    return rung(desc, 'GPU', name=name, devices=('cuda',), dtypes=DTYPES, missing=MISSING, pool='cuda')
+    "Decorator: describe a Triton rung (CUDA; float32, float16, bfloat16 by default; it says so if triton is missing)"
+    return rung(desc, 'GPU', name=name, devices=('cuda',), dtypes=dtypes, missing=MISSING, pool='cuda')
 
 def _precision(dtype):
     "How `tl.dot` should multiply float32: TF32 when torch allows it, else full float32 ('ieee')"
     if dtype != torch.float32: return None
     return 'tf32' if torch.backends.cuda.matmul.allow_tf32 else 'ieee'
 
-def _run(launch, a:Tensor, b:Tensor) -> Tensor:
-    "Check `a`,`b`, then compute `a @ b` with `launch(a, b, c)`, differentiably"
-    if triton is None: raise ImportError(f"the GPU rungs need triton: {MISSING}")
-    matmul_shapes(a, b, DTYPES)
-    if a.device.type != 'cuda' and not interpreting():
-        raise ValueError(f"the Triton rungs run on a CUDA GPU, but a and b are on {a.device} "
-                         "(on the CPU they run only in Triton's interpreter, with TRITON_INTERPRET=1)")
-    def product(x, y):
-        m, k, n = x.shape[0], x.shape[1], y.shape[1]
-        if 0 in (m, k, n): return torch.zeros(m, n, dtype=x.dtype, device=x.device)
-        c = torch.empty(m, n, dtype=x.dtype, device=x.device)
-        launch(x, y, c)
-        return c
-    return with_grad(product, a, b)
+def _run(r, compute, a:Tensor, b:Tensor) -> Tensor:
+    "`a @ b` by rung `r`'s `compute(a, b, c)`, through `outside_torch`: on a CUDA GPU, or on the CPU in the interpreter"
+    return outside_torch(r, compute, a, b, ('cuda', 'cpu') if interpreting() else ('cuda',),
+                         " (on the CPU the Triton rungs run only in Triton's interpreter, with TRITON_INTERPRET=1)")
 
 # %% ../nbs/07_gpu.ipynb #a8f3aa48
 def _naive_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn):
@@ -74,9 +68,9 @@ def matmul_triton_naive(a:Tensor, # m×k matrix
     def launch(a, b, c):
         m, k, n = a.shape[0], a.shape[1], b.shape[1]
         _naive[(m, n)](a, b, c, m, n, k, *a.stride(), *b.stride(), *c.stride())
-    return _run(launch, a, b)
+    return _run(matmul_triton_naive.rung, launch, a, b)
 
-# %% ../nbs/07_gpu.ipynb #70654c7d
+# %% ../nbs/07_gpu.ipynb #48ca7850
 def check_gpu_rung(f, # A GPU rung
                    shapes:list, # (m, k, n) problems to check
                    device:str=None, # Where to run (default: 'cuda' if there is a GPU, else the CPU, interpreted)
@@ -84,24 +78,39 @@ def check_gpu_rung(f, # A GPU rung
     "Verify `f` against `a @ b` on `shapes` in each of its dtypes, contiguous and transposed"
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     g = torch.Generator().manual_seed(0)
-    for dtype in DTYPES:
+    for dtype in f.rung.dtypes:
         for m, k, n in shapes:
             a, b = (torch.randn(*s, generator=g).to(dtype).to(device) for s in ((m, k), (k, n)))
             verify(f, a, b)
             verify(f, torch.randn(k, m, generator=g).to(dtype).to(device).T, b)
 
-# %% ../nbs/07_gpu.ipynb #03b502e8
-def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
-                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                  PRECISION: tl.constexpr, UPCAST: tl.constexpr):
-    "One BLOCK_M×BLOCK_N block of c per program, from BLOCK_K-deep blocks of a and b multiplied by tl.dot"
-    pid = tl.program_id(0)
+# %% ../nbs/07_gpu.ipynb #ee87048b
+def _tf32(x):
+    "x rounded to the nearest TF32 value (10 bits of mantissa), still a float32"
+    return ((x.to(tl.uint32, bitcast=True) + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
+
+def _dot(x, y, acc, PRECISION: tl.constexpr):
+    "acc + x @ y; in 'tf32x3' (step 4), x = hi + lo and y likewise in TF32 parts, and lo·hi + hi·lo + hi·hi"
+    if PRECISION == 'tf32x3':
+        xh, yh = _tf32(x), _tf32(y)
+        xl, yl = _tf32(x - xh), _tf32(y - yh)
+        acc = tl.dot(xl, yh, acc, input_precision='tf32')
+        acc = tl.dot(xh, yl, acc, input_precision='tf32')
+        acc = tl.dot(xh, yh, acc, input_precision='tf32')
+    else: acc = tl.dot(x, y, acc, input_precision=PRECISION)
+    return acc
+
+def _tile_of(t, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
+    "The (row, column) of the block of c that is tile t, walking GROUP_M rows of blocks column by column"
     grid_m, grid_n = tl.cdiv(M, BLOCK_M), tl.cdiv(N, BLOCK_N)
-    per_group = GROUP_M * grid_n                                # programs in a group of GROUP_M rows of blocks
-    first_m = (pid // per_group) * GROUP_M
+    per_group = GROUP_M * grid_n                                # tiles in a group of GROUP_M rows of blocks
+    first_m = (t // per_group) * GROUP_M
     rows = tl.minimum(grid_m - first_m, GROUP_M)
-    pid_m = first_m + (pid % per_group) % rows                  # within a group, go down the column of blocks first
-    pid_n = (pid % per_group) // rows
+    return first_m + (t % per_group) % rows, (t % per_group) // rows
+
+def _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+           BLOCK_K: tl.constexpr, PRECISION: tl.constexpr, UPCAST: tl.constexpr):
+    "Block (pid_m, pid_n) of a @ b in float32, from masked BLOCK_K-deep loads of a and b"
     rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     rk = tl.arange(0, BLOCK_K)
@@ -111,45 +120,230 @@ def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
         x = tl.load(a + rm[:, None] * sam + ka[None, :] * sak, mask=(rm[:, None] < M) & (ka[None, :] < K), other=0.)
         y = tl.load(b + ka[:, None] * sbk + rn[None, :] * sbn, mask=(ka[:, None] < K) & (rn[None, :] < N), other=0.)
         if UPCAST: x, y = x.to(tl.float32), y.to(tl.float32)     # only in the interpreter: see below
-        acc = tl.dot(x, y, acc, input_precision=PRECISION)
+        acc = _dot(x, y, acc, PRECISION)
+    return acc
+
+def _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    "Store block (pid_m, pid_n) of c in c's dtype, where it lies inside c"
+    rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     tl.store(c + rm[:, None] * scm + rn[None, :] * scn, acc.to(c.dtype.element_ty), mask=(rm[:, None] < M) & (rn[None, :] < N))
+
+if triton: _tf32, _dot, _tile_of, _block, _store = map(triton.jit, (_tf32, _dot, _tile_of, _block, _store))
+
+# %% ../nbs/07_gpu.ipynb #b0ae621b
+def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
+                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                  PRECISION: tl.constexpr, UPCAST: tl.constexpr):
+    "One BLOCK_M×BLOCK_N block of c per program, from BLOCK_K-deep blocks of a and b multiplied by tl.dot"
+    pid_m, pid_n = _tile_of(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    acc = _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M, BLOCK_N, BLOCK_K, PRECISION, UPCAST)
+    _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M, BLOCK_N)
 
 _tiled = triton.jit(_tiled_kernel) if triton else None
 
-def _launch_tiled(kernel, a, b, c, **meta):
-    m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    grid = lambda META: (triton.cdiv(m, META['BLOCK_M']) * triton.cdiv(n, META['BLOCK_N']),)
-    upcast = interpreting() and a.dtype == torch.bfloat16
-    kernel[grid](a, b, c, m, n, k, *a.stride(), *b.stride(), *c.stride(), PRECISION=_precision(a.dtype), UPCAST=upcast, **meta)
+# %% ../nbs/07_gpu.ipynb #9dd286c3
+def _config(bm, bn, bk, stages, warps, group=8): return dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=group, num_stages=stages, num_warps=warps)
 
+TILED = _config(64, 64, 32, 3, 4, group=1)  # the tiled rung's blocks, with Triton's default stages and warps
+KERNELS = {'triton_naive': (_naive, None, {}, False, None), 'triton_tiled': (_tiled, None, TILED, False, None)}  # filled step by step
+LAUNCHES = {}  # (rung, shapes, dtype, strides, device, precision, TMA, config) → (kernel, grid, arguments)
+
+def programs(m:int, n:int, # c is m×n
+             meta:dict, # The configuration (BLOCK_M, BLOCK_N)
+             sms:int=None, # Programs at most, for a persistent kernel
+            ) -> tuple:
+    "The launch grid: one program per block of c, or at most `sms` programs that loop over the blocks"
+    tiles = triton.cdiv(m, meta['BLOCK_M']) * triton.cdiv(n, meta['BLOCK_N'])
+    return (min(tiles, sms) if sms else tiles,)
+
+def kernel_args(a:Tensor, b:Tensor, c:Tensor) -> tuple:
+    "The arguments every fastmm kernel takes: the matrices, m, n, k, and their strides"
+    return (a, b, c, a.shape[0], b.shape[1], a.shape[1], *a.stride(), *b.stride(), *c.stride())
+
+# %% ../nbs/07_gpu.ipynb #5bce619f
+def _plan(rung, a, b, c, config, tma, prec):
+    "The kernel, grid and constant arguments of `rung` for these operands (an autotuned rung tunes here, once)"
+    kernel, tuned, fixed, persistent, _ = KERNELS[rung + '_tma' * tma]
+    m, n = a.shape[0], b.shape[1]
+    if rung == 'triton_naive': return kernel, (m, n), {}
+    sms = sm_count(a.device) if persistent else None
+    extra = dict(PRECISION=prec, UPCAST=interpreting() and a.dtype == torch.bfloat16, **({'NUM_SMS': sms} if sms else {}))
+    if tma and a.is_cuda: triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=a.device))
+    meta = config or fixed
+    if meta is None and interpreting(): meta = config_space(a.element_size(), shared_memory_limit(a.device), tma)[0]
+    if meta is None:
+        tuned[lambda META: programs(m, n, META, sms)](*kernel_args(a, b, c), **extra)
+        meta = config_dict(tuned.best_config)
+    return kernel, programs(m, n, meta, sms), {**meta, **extra}
+
+def launch(rung:str, # A key of `KERNELS`: 'triton_naive', 'triton_tiled', 'triton_tuned', ...
+           a:Tensor, b:Tensor, # The operands
+           c:Tensor, # The result, written in place
+           config:dict=None, # A configuration to launch with, instead of the rung's own (fixed, or autotuned)
+           tma:bool=None, # For the persistent rung: TMA descriptors or not (default: as `use_tma` says)
+          ) -> dict: # The configuration and constant arguments of the launch
+    "Compute `a @ b` into `c` with `rung`'s kernel, the launch cached per shapes, dtype, strides and precision"
+    if rung not in KERNELS or rung.endswith('_tma'): raise ValueError(f"rung must be one of {', '.join(k for k in KERNELS if not k.endswith('_tma'))}, got {rung!r}")
+    prec = KERNELS[rung][4] or _precision(a.dtype)
+    if KERNELS[rung][3] and tma is None: tma = use_tma(capability(a.device), a, b, c)
+    key = (rung, a.shape, b.shape, a.dtype, a.stride(), b.stride(), c.stride(), a.device, prec, bool(tma),
+           tuple(config.items()) if config else None)
+    if key not in LAUNCHES: LAUNCHES[key] = _plan(rung, a, b, c, config, bool(tma), prec)
+    kernel, grid, meta = LAUNCHES[key]
+    kernel[grid](*kernel_args(a, b, c), **meta)
+    return dict(meta, TMA=bool(tma)) if KERNELS[rung][3] else dict(meta)
+
+# %% ../nbs/07_gpu.ipynb #06a2445b
 @gpu_rung("Triton, 64×64 blocks of c from 32-deep blocks multiplied by tl.dot (tensor cores), float32 accumulator", 'triton_tiled')
 def matmul_triton_tiled(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` on the GPU with fixed 64×64×32 blocks and `tl.dot`"
-    return _run(lambda a, b, c: _launch_tiled(_tiled, a, b, c, BLOCK_M=64, BLOCK_N=64, BLOCK_K=32, GROUP_M=1), a, b)
+    return _run(matmul_triton_tiled.rung, lambda a, b, c: launch('triton_tiled', a, b, c), a, b)
 
-# %% ../nbs/07_gpu.ipynb #b24331ab
-def _config(bm, bn, bk, stages, warps): return dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=8, num_stages=stages, num_warps=warps)
+# %% ../nbs/07_gpu.ipynb #af98aedd
+HOPPER_SMEM = 227 * 1024  # bytes of shared memory one block may use on an H100 or H200
 
-CONFIGS = [_config(128, 256, 64, 3, 8), _config(128, 256, 64, 4, 8), _config(256, 128, 64, 3, 8), _config(256, 128, 64, 4, 8),
-           _config(64, 256, 64, 4, 4), _config(128, 128, 64, 3, 8), _config(128, 128, 64, 4, 4), _config(128, 128, 32, 4, 4),
-           _config(128, 64, 64, 4, 4), _config(64, 128, 64, 4, 4), _config(128, 32, 32, 4, 4), _config(64, 32, 32, 5, 2)]
+CANDIDATES = {  # by the width of an input element, in bytes
+    2: [_config(128, 256, 64, 3, 8), _config(128, 256, 64, 4, 8), _config(256, 128, 64, 3, 8), _config(256, 128, 64, 4, 8),
+        _config(64, 256, 64, 4, 4), _config(128, 128, 64, 3, 8), _config(128, 128, 64, 4, 4), _config(128, 128, 32, 4, 4),
+        _config(128, 64, 64, 4, 4), _config(64, 128, 64, 4, 4), _config(128, 32, 32, 4, 4), _config(64, 32, 32, 5, 2)],
+    4: [_config(128, 256, 32, 3, 8), _config(128, 256, 32, 4, 8), _config(256, 128, 32, 3, 8), _config(128, 128, 64, 3, 8),
+        _config(128, 128, 32, 4, 8), _config(128, 128, 32, 5, 4), _config(128, 64, 32, 4, 4), _config(64, 128, 32, 4, 4),
+        _config(128, 32, 32, 4, 4), _config(64, 32, 32, 5, 2), _config(128, 256, 64, 3, 8), _config(128, 128, 64, 4, 4)],
+}
 
-_tuned = triton.autotune([triton.Config({k: v for k, v in c.items() if k.isupper()}, num_stages=c['num_stages'],
-                                        num_warps=c['num_warps']) for c in CONFIGS], key=['M', 'N', 'K', 'PRECISION'])(_tiled) if triton else None
+def smem_bytes(cfg:dict, # A configuration: BLOCK_M, BLOCK_N, BLOCK_K, num_stages
+               width:int, # Bytes per element of the inputs (and of c): 2 or 4
+               store:bool=False, # Whether c's block is staged in shared memory too (a TMA store)
+              ) -> int:
+    "Shared memory a configuration takes: a block of a and one of b per pipeline stage (and c's block for a TMA store)"
+    return (cfg['num_stages'] * (cfg['BLOCK_M'] + cfg['BLOCK_N']) * cfg['BLOCK_K'] + store * cfg['BLOCK_M'] * cfg['BLOCK_N']) * width
+
+def config_space(width:int, # Bytes per input element: 2 (float16, bfloat16) or 4 (float32)
+                 limit:int=HOPPER_SMEM, # Shared memory one block may use, in bytes
+                 store:bool=False, # As in `smem_bytes`
+                ) -> list: # Configurations, as dicts
+    "The candidates for `width` that fit in `limit` bytes of shared memory, and always the tiled rung's `TILED`"
+    if width not in CANDIDATES: raise ValueError(f"width must be 2 or 4 bytes per element, got {width!r}")
+    fit = [c for c in CANDIDATES[width] if smem_bytes(c, width, store) <= limit]
+    return fit + ([TILED] if TILED not in fit else [])
+
+# %% ../nbs/07_gpu.ipynb #87945bed
+def shared_memory_limit(device) -> int: # Bytes
+    "Shared memory one block may use on `device`: the GPU's own figure, or `HOPPER_SMEM` off the GPU"
+    device = torch.device(device)
+    if device.type != 'cuda': return HOPPER_SMEM
+    return triton.runtime.driver.active.utils.get_device_properties(device.index or 0)['max_shared_mem']
+
+def config_dict(c) -> dict:
+    "A `triton.Config` as one of fastmm's configuration dicts"
+    return dict(c.kwargs, num_stages=c.num_stages, num_warps=c.num_warps)
+
+def prune_configs(configs:list, # `triton.Config`s
+                  named_args:dict, # The kernel's arguments, by name (`a` among them)
+                  store:bool=False, # As in `smem_bytes`
+                  **kwargs):
+    "Triton's `early_config_prune`: keep the configurations in `config_space` for `a`'s width and device"
+    a = named_args['a']
+    space = config_space(a.element_size(), shared_memory_limit(a.device), store)
+    return [c for c in configs if config_dict(c) in space]
+
+CONFIGS = list({tuple(c.items()): c for w in (2, 4) for c in config_space(w, 2**40)}.values())  # every candidate
+
+def _autotuned(kernel, store=False):
+    configs = [triton.Config({k: v for k, v in c.items() if k.isupper()}, num_stages=c['num_stages'], num_warps=c['num_warps'])
+               for c in CONFIGS]
+    prune = (lambda cs, args, **kw: prune_configs(cs, args, True, **kw)) if store else prune_configs
+    return triton.autotune(configs, key=['M', 'N', 'K', 'PRECISION'], prune_configs_by={'early_config_prune': prune})(kernel)
+
+_tuned = _autotuned(_tiled) if triton else None
+KERNELS['triton_tuned'] = (_tiled, _tuned, None, False, None)
 
 @gpu_rung("Triton, autotuned blocks, warps and pipeline stages, grouped block order for L2 reuse, masked edges", 'triton_tuned')
 def matmul_triton_tuned(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` on the GPU with an autotuned tiled kernel"
-    def launch(a, b, c):
-        if interpreting():
-            first = {k: v for k, v in CONFIGS[0].items() if k.isupper()}
-            _launch_tiled(_tiled, a, b, c, **first)
-        else: _launch_tiled(_tuned, a, b, c)
-    return _run(launch, a, b)
+    return _run(matmul_triton_tuned.rung, lambda a, b, c: launch('triton_tuned', a, b, c), a, b)
+
+# %% ../nbs/07_gpu.ipynb #16d9363e
+KERNELS['triton_tf32x3'] = (_tiled, _tuned, None, False, 'tf32x3')
+
+@gpu_rung("Triton, the tuned kernel with float32 split into two TF32 parts and three tensor-core products (3×TF32)",
+          'triton_tf32x3', dtypes=(torch.float32,))
+def matmul_triton_tf32x3(a:Tensor, # m×k float32 matrix
+                         b:Tensor, # k×n float32 matrix
+                        ) -> Tensor: # m×n float32 matrix
+    "`a @ b` on the tensor cores to float32's accuracy, whatever `allow_tf32` says"
+    return _run(matmul_triton_tf32x3.rung, lambda a, b, c: launch('triton_tf32x3', a, b, c), a, b)
+
+def round_tf32(t:Tensor, # float32 tensor
+              ) -> Tensor: # float32 tensor of TF32 values
+    "`t` rounded to the nearest TF32 value, as the kernel's split does it"
+    if t.dtype != torch.float32: raise TypeError(f"round_tf32 takes float32, got {str(t.dtype).removeprefix('torch.')}")
+    return ((t.contiguous().view(torch.int32) + 0x1000) & -0x2000).view(torch.float32)
+
+# %% ../nbs/07_gpu.ipynb #2395a88a
+def _persistent_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
+                       BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                       PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
+    "NUM_SMS programs, each looping over the tiles of c: its own number, then every NUM_SMS-th after it"
+    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
+    for t in tl.range(tl.program_id(0), tiles, NUM_SMS, flatten=True):
+        pid_m, pid_n = _tile_of(t, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        acc = _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M, BLOCK_N, BLOCK_K, PRECISION, UPCAST)
+        _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M, BLOCK_N)
+
+def _persistent_tma_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
+                           BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+                           PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
+    "The persistent kernel, its blocks loaded and stored by the TMA unit through tensor descriptors"
+    da = tl.make_tensor_descriptor(a, shape=[M, K], strides=[sam, 1], block_shape=[BLOCK_M, BLOCK_K])
+    db = tl.make_tensor_descriptor(b, shape=[K, N], strides=[sbk, 1], block_shape=[BLOCK_K, BLOCK_N])
+    dc = tl.make_tensor_descriptor(c, shape=[M, N], strides=[scm, 1], block_shape=[BLOCK_M, BLOCK_N])
+    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
+    for t in tl.range(tl.program_id(0), tiles, NUM_SMS, flatten=True):
+        pid_m, pid_n = _tile_of(t, M, N, BLOCK_M, BLOCK_N, GROUP_M)
+        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+        for k0 in range(0, K, BLOCK_K):
+            x, y = da.load([pid_m * BLOCK_M, k0]), db.load([k0, pid_n * BLOCK_N])
+            if UPCAST: x, y = x.to(tl.float32), y.to(tl.float32)
+            acc = _dot(x, y, acc, PRECISION)
+        dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N], acc.to(c.dtype.element_ty))
+
+_persistent, _persistent_tma = (triton.jit(_persistent_kernel), triton.jit(_persistent_tma_kernel)) if triton else (None, None)
+
+# %% ../nbs/07_gpu.ipynb #cc92fd62
+def capability(device) -> tuple|None:
+    "The CUDA compute capability of `device`, or None off the GPU"
+    device = torch.device(device)
+    return torch.cuda.get_device_capability(device) if device.type == 'cuda' else None
+
+def use_tma(cap:tuple|None, # Compute capability, as `capability` gives it
+            *ts:Tensor, # The matrices the descriptors would describe
+           ) -> bool:
+    "Whether the persistent rung loads through TMA: compute capability ≥ 9.0, rows contiguous and 16-byte aligned"
+    if cap is None or tuple(cap) < (9, 0): return False
+    return all(t.stride(1) == 1 and t.stride(0) * t.element_size() % 16 == 0 and t.data_ptr() % 16 == 0 for t in ts)
+
+def sm_count(device) -> int:
+    "The streaming multiprocessors of `device`, one persistent program each (3 off the GPU, to loop in the interpreter)"
+    device = torch.device(device)
+    return torch.cuda.get_device_properties(device).multi_processor_count if device.type == 'cuda' else 3
+
+if triton:
+    KERNELS['triton_persistent'] = (_persistent, _autotuned(_persistent), None, True, None)
+    KERNELS['triton_persistent_tma'] = (_persistent_tma, _autotuned(_persistent_tma, store=True), None, True, None)
+
+@gpu_rung("Triton, persistent: one program per SM looping over the tiles, TMA descriptors on compute capability ≥ 9.0",
+          'triton_persistent')
+def matmul_triton_persistent(a:Tensor, # m×k matrix
+                             b:Tensor, # k×n matrix
+                            ) -> Tensor: # m×n matrix
+    "`a @ b` on the GPU with an autotuned persistent kernel"
+    return _run(matmul_triton_persistent.rung, lambda a, b, c: launch('triton_persistent', a, b, c), a, b)
 
 # %% ../nbs/07_gpu.ipynb #22c8877c
 PUBLISHED_PEAKS = {  # TFLOP/s, dense, from NVIDIA's H100/H200 datasheets (SXM boards)

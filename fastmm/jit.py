@@ -28,7 +28,7 @@ except ImportError:  # the kernels below stay plain Python functions, and the ru
 
 # %% ../nbs/06_jit.ipynb #69fd68c8
 JIT_DTYPES = (torch.float32, torch.float64)  # what the compiled kernels are built for
-MISSING = None if numba else 'numba is not installed (pip install "fastmm[jit]")'
+MISSING = None if numba else 'numba is not installed (pip install "fastmm-ladder[jit]")'
 
 def jit_rung(desc:str, # One-line description
              name:str, # Short name

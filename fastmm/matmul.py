@@ -199,13 +199,14 @@ def outside_torch(r:Rung, # The rung: its `missing`, `dtypes` and `devices` are 
                   into:Callable, # `into(a, b, c)` writes `a @ b` into the new `c`; called only when `c` has entries and k > 0
                   a:Tensor, b:Tensor, # The operands
                   devices:tuple=None, # Device types allowed (default: the rung's own)
+                  note:str='', # Said after a refusal of the device, e.g. how else it could run
                  ) -> Tensor: # m×n matrix
     "`a @ b` by a kernel outside PyTorch: the rung's checks, empty results and gradients, in one place"
     if r.missing: raise ImportError(f"rung {r.name!r} cannot run here: {r.missing}")
     matmul_shapes(a, b, r.dtypes)
     devices = devices or r.devices
     if devices and a.device.type not in devices:
-        raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}")
+        raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}{note}")
     def product(x, y):
         c = torch.empty(x.shape[0], y.shape[1], dtype=x.dtype, device=x.device)
         if x.shape[1] == 0: return c.zero_()

@@ -10,7 +10,7 @@ from .matmul import (Rung, dtype_names, matmul_naive, matmul_elementwise, matmul
 from .blas import matmul_numpy
 from .jit import matmul_numba, matmul_numba_ikj, matmul_numba_tiled
 from .gemm import matmul_numba_packed, matmul_numba_parallel
-from .gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned
+from .gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3, matmul_triton_persistent
 
 # %% auto #0
 __all__ = ['LADDER', 'RUNGS', 'ABSENT', 'rung_table']
@@ -18,7 +18,7 @@ __all__ = ['LADDER', 'RUNGS', 'ABSENT', 'rung_table']
 # %% ../nbs/08_rungs.ipynb #99192ff5
 LADDER = [matmul_naive, matmul_elementwise, matmul_broadcast, matmul_broadcast_full, matmul_einsum, matmul_torch,
           matmul_numpy, matmul_numba, matmul_numba_ikj, matmul_numba_tiled, matmul_numba_packed, matmul_numba_parallel,
-          matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned]
+          matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3, matmul_triton_persistent]
 
 def _why_absent(r:Rung) -> str|None:
     "Why rung `r` cannot run on this machine, or None if it can"
