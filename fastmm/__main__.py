@@ -66,12 +66,22 @@ def _ints(s, what, n=None):
     return xs
 
 def _writable(path, what):
+    "Check, by trying, that `path` can be written: an existing file opened to append to, else a file made and removed beside it"
+    import stat, tempfile
     from pathlib import Path
     p = Path(path)
     if p.is_dir(): raise UsageError(f"{what} {path!r} is a directory")
     d = p.parent if str(p.parent) else Path('.')
     if not d.is_dir(): raise UsageError(f"{what} {path!r}: directory {str(d)!r} does not exist")
-    if not os.access(d, os.W_OK): raise UsageError(f"{what} {path!r}: directory {str(d)!r} is not writable")
+    try:
+        if p.exists() and stat.S_ISFIFO(p.stat().st_mode):  # opening a pipe would wait for its reader
+            if not os.access(p, os.W_OK): raise PermissionError(13, 'Permission denied')
+        elif p.exists(): open(p, 'ab').close()
+        else:
+            if not os.access(d, os.W_OK): raise UsageError(f"{what} {path!r}: directory {str(d)!r} is not writable")
+            fd, probe = tempfile.mkstemp(dir=d, prefix=f'.{p.name}.'); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"{what} {path!r} " + ("cannot be written" if p.exists() else f"cannot be made in {str(d)!r}") + f": {e.strerror or e}") from None
     return p
 
 def check_args(args) -> dict:
@@ -83,6 +93,7 @@ def check_args(args) -> dict:
     if args.threads is not None and not 1 <= args.threads <= usable_cpus():
         raise UsageError(f"--threads must be between 1 and {usable_cpus()} (the CPUs this process may use), got {args.threads}")
     if args.max_call is not None and not args.max_call > 0: raise UsageError(f"--max-call must be a positive number of seconds, got {args.max_call}")
+    if not -2**63 <= args.seed < 2**64: raise UsageError(f"--seed must be between -2**63 and 2**64 - 1 (what torch's generator takes), got {args.seed}")
     if args.tf32 and args.device.split(':')[0] != 'cuda': raise UsageError("--tf32 applies to --device cuda only")
     try:
         check_target(args.dtype, args.device)
@@ -110,7 +121,7 @@ def check_args(args) -> dict:
 # %% ../nbs/10_cli.ipynb #25e10d3f
 def _stderr(msg, end='\n'):
     try: sys.stderr.write(msg + end); sys.stderr.flush()
-    except (BrokenPipeError, OSError): pass
+    except (AttributeError, OSError): pass  # closed (None), or a broken pipe
 
 def run(plan:dict, # What to run, from `check_args`
         progress:bool=False, # Show a progress line on standard error
@@ -130,18 +141,20 @@ def run(plan:dict, # What to run, from `check_args`
 
 # %% ../nbs/10_cli.ipynb #9b7aa37b
 class _CtrlC:
-    "Within this block, Ctrl-C waits while numba's compiler holds LLVM's objects, and one that a callback from C swallowed is raised again"
+    "Within this block, Ctrl-C (and SIGTERM, SIGHUP) waits while numba's compiler holds LLVM's objects, and one that a callback from C swallowed is raised again"
     def __init__(self, delay:float=0.02): # Seconds before a swallowed interrupt is raised again
         self.delay, self.swallowed, self.live, self.held, self.pending, self.listener = delay, False, False, 0, False, None
+        self.signum = signal.SIGINT  # the signal that interrupted the block: the exit status is 128 + signum
     def __enter__(self):
         self.prev, sys.unraisablehook, self.live = sys.unraisablehook, self._hook, True
-        self.old = None
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self.old = signal.signal(signal.SIGINT, self._sigint)
+        self.old = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL), (signal.SIGHUP, signal.SIG_DFL)):
+                if signal.getsignal(sig) is default: self.old[sig] = signal.signal(sig, self._sigint)  # not one ignored, as by nohup
         return self
     def __exit__(self, *exc):
         self.live = False; sys.unraisablehook = self.prev
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+        for sig, old in self.old.items(): signal.signal(sig, old)
         if self.listener is not None:
             from numba.core import event
             event.unregister('numba:compiler_lock', self.listener)
@@ -156,17 +169,18 @@ class _CtrlC:
         self.listener = Held()
         event.register('numba:compiler_lock', self.listener)
     def _sigint(self, signum, frame):
+        self.signum = signum
         if self.held: self.pending = True
         else: raise KeyboardInterrupt
     def _let_go(self):
         self.held -= 1
-        if not self.held and self.pending: self.pending = False; _thread.interrupt_main()
+        if not self.held and self.pending: self.pending = False; _thread.interrupt_main(self.signum)
     def _hook(self, u):
         if not issubclass(u.exc_type, KeyboardInterrupt): return self.prev(u)
         self.swallowed = True
         t = threading.Timer(self.delay, self._again); t.daemon = True; t.start()
     def _again(self):
-        if self.live: _thread.interrupt_main()
+        if self.live: _thread.interrupt_main(self.signum)
 
 # %% ../nbs/10_cli.ipynb #7a3242f5
 def _write_plot(res, path):
@@ -178,20 +192,27 @@ def _write_plot(res, path):
     try: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format=path.rsplit('.', 1)[-1].lower()))
     finally: plt.close(fig)
 
-def _output(res, args, changed):
+def _output(res, args, changed) -> str|None: # Where the results could not be written, and why (None: they all were)
     res.settings['env'] = {k: v for k, (_, v) in changed.items()}
     if args.quick: res.settings['quick'] = True
-    if args.json and args.json != '-': res.save(args.json)
-    if args.plot: _write_plot(res, args.plot)
+    lost = []
+    for opt, path, save in (('--json', args.json, res.save), ('--plot', args.plot, lambda p: _write_plot(res, p))):
+        if path in (None, '-'): continue
+        try: save(path)
+        except Exception as e: lost.append(f"{opt} {path} ({getattr(e, 'strerror', None) or e})")  # the table still comes
     table = res.markdown() if args.markdown else res.text()
     if args.json == '-':
         sys.stdout.write(res.to_json() + '\n'); _stderr(table)
     else: sys.stdout.write(table + '\n')
     sys.stdout.flush()
+    return '; '.join(lost) or None
+
+_BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHUP'}
 
 def main(argv:list=None) -> int: # Exit status
     "The `fastmm-bench` command"
     argv, ctrl_c = sys.argv[1:] if argv is None else argv, _CtrlC()
+    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
     try:
         if '--version' in argv: print(f"fastmm {fastmm.__version__}"); return 0
         with ctrl_c:
@@ -203,15 +224,17 @@ def main(argv:list=None) -> int: # Exit status
             if args.tf32:
                 import torch
                 torch.backends.cuda.matmul.allow_tf32 = True
-            res = run(plan, progress=sys.stderr.isatty())
+            res = run(plan, progress=sys.stderr is not None and sys.stderr.isatty())
             if args.tf32: res.settings['tf32'] = True
-            _output(res, args, changed)
-        if res.interrupted: _stderr("fastmm-bench: interrupted; the rows above are those measured before Ctrl-C"); return 130
-        return 0
+            lost = _output(res, args, changed)
+        if lost: _stderr(f"fastmm-bench: error: the results could not be written to {lost}; the table above has them")
+        if res.interrupted:
+            _stderr(f"fastmm-bench: interrupted; the rows above are those measured before {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum
+        return 1 if lost else 0
     except UsageError as e:
         _stderr(f"fastmm-bench: error: {e}"); return 2
     except KeyboardInterrupt:
-        _stderr("fastmm-bench: interrupted"); return 130
+        _stderr(f"fastmm-bench: interrupted by {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum
     except BrokenPipeError:
         try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's exit flush is quiet too
         except OSError: pass
@@ -219,7 +242,7 @@ def main(argv:list=None) -> int: # Exit status
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0
     except Exception as e:
         if os.environ.get('FASTMM_DEBUG'): raise
-        if ctrl_c.swallowed: _stderr("fastmm-bench: interrupted"); return 130  # what failed is what Ctrl-C left half done
+        if ctrl_c.swallowed: _stderr(f"fastmm-bench: interrupted by {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum  # what failed is what the interrupt left half done
         _stderr(f"fastmm-bench: error: {type(e).__name__}: {e} (set FASTMM_DEBUG=1 to see where)"); return 1
 
 # %% ../nbs/10_cli.ipynb #558da473

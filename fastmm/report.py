@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_report.ipynb #7b9dc250
 from __future__ import annotations
-import json, math, os, tempfile
+import json, math, os, stat, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from .matmul import FAMILIES
@@ -31,16 +31,26 @@ def _umask():
     old = os.umask(0); os.umask(old)
     return old
 
+def _in_place(path:Path) -> bool:
+    "Whether `path` must be written where it is, not replaced: a symlink, a device, a FIFO, a file with other hard links"
+    if path.is_symlink(): return True
+    try: st = path.stat()
+    except FileNotFoundError: return False
+    return not stat.S_ISREG(st.st_mode) or st.st_nlink > 1
+
 def write_atomic(path, # Where the file should end up
-                 write, # Called as `write(tmp)` with a temporary path in the same folder
+                 write, # Called as `write(tmp)` with a temporary path in the same folder (or `path` itself, see below)
                 ) -> Path:
-    "Write a file through a temporary one and rename it into place, so no half-written file is ever left"
+    "Write a file through a temporary one renamed into place (keeping an existing file's mode); write anything else in place"
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix)
+    if _in_place(path): write(path); return path   # the link, the device or the other names stay what they are
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix)
+    except OSError: write(path); return path  # no new file in that folder: write the file itself (or say why it cannot be)
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException: Path(tmp).unlink(missing_ok=True); raise
     return path
