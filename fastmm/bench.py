@@ -96,7 +96,7 @@ def _run_problem(rungs, a, b, settings, probe_above, history, say, clock):
                 if mem > max_mem or (est is None and m * k * n > probe_above) or (est and est > max_call):
                     if est is None:
                         say(f"estimating {r.name} on {dims}")
-                        est = estimate_call(r.fn, a, b, clock=clock, sync=sync).seconds
+                        est = estimate_call(r.fn, a, b, clock=clock, sync=sync, limit=max_call).seconds
                     why = (f"needs {_gib(mem)} of scratch, more than max_mem ({_gib(max_mem)})" if mem > max_mem else
                            f"a call would take about {fmt_time(est)}, more than max_call ({fmt_time(max_call)})" if est > max_call else None)
                     if why:
