@@ -155,3 +155,22 @@ def test_peak_without_numba_is_not_silently_ignored(tmp_path):
     else:
         d = json.loads((tmp_path/'r.json').read_text())
         assert any('peak' in n for n in d['notes']), d['notes']
+
+# --- result files ---
+
+def test_malformed_result_files_one_line_each_and_the_rest_loads(tmp_path):
+    import warnings
+    from fastmm.report import BenchResult, SchemaError, load_results
+    good = json.loads((ROOT/'nbs'/'results'/'2026-11-28-intel-xeon'/'ladder-float32.json').read_text())
+    bad = {'schema-text.json': json.dumps({**good, 'schema': '2'}), 'bogus.json': json.dumps({**good, 'kind': 'bogus'}),
+           'nan.json': json.dumps({**good, 'rows': [{**good['rows'][0], 'median': float('nan')}]}),
+           'list.json': '[]', 'latin1.json': b'{"cpu": "\xe9"}', 'truncated.json': json.dumps(good)[:100]}
+    for name, text in bad.items(): (tmp_path/name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    (tmp_path/'good.json').write_text(json.dumps(good)); (tmp_path/'dir.json').mkdir()
+    for name in bad:
+        with pytest.raises(SchemaError) as e: BenchResult.load(tmp_path/name)
+        assert str(e.value).startswith(f"{tmp_path/name} is not a fastmm results file: ") and '\n' not in str(e.value)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        assert list(load_results(tmp_path)) == ['good.json']
+    assert len(w) == len(bad) and all('\n' not in str(o.message) for o in w)
