@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #40bdbb80
 from __future__ import annotations
-import _thread, argparse, os, signal, sys, threading
+import _thread, argparse, os, signal, sys, threading, warnings
 import fastmm
 
 # %% auto #0
@@ -131,8 +131,9 @@ def run(plan:dict, # What to run, from `check_args`
     from fastmm import jit
     compiled = [r.name for r in select_rungs(plan['rungs'], plan['device'], plan['dtype']) if r.family == 'compiled']
     if compiled and jit.needs_compiling(plan['dtype'], compiled):
-        _stderr("fastmm-bench: first run on this machine: numba compiles the compiled rungs now (once; this can take a "
-                "minute), and keeps them in its cache for later runs.")
+        _stderr(f"fastmm-bench: numba compiles the compiled rungs now (this can take a minute), in memory: {jit.CACHE_OFF}, so every "
+                "run compiles them again." if jit.CACHE_OFF else "fastmm-bench: first run on this machine: numba compiles the "
+                "compiled rungs now (once; this can take a minute), and keeps them in its cache for later runs.")
     say = (lambda s: _stderr('\r\033[K' + s[:100], end='')) if progress else None
     kw = {k: v for k, v in plan.items() if k not in ('shape', 'sizes')}
     try: return sweep(plan['sizes'], say=say, **kw) if 'sizes' in plan else ladder(*plan['shape'], say=say, **{k: v for k, v in kw.items() if k != 'peak'})
@@ -212,7 +213,7 @@ _BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHU
 def main(argv:list=None) -> int: # Exit status
     "The `fastmm-bench` command"
     argv, ctrl_c = sys.argv[1:] if argv is None else argv, _CtrlC()
-    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
+    warnings.filterwarnings('ignore', message='fastmm: numba cannot cache')  # `run` says it in its own words    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
     try:
         if '--version' in argv: print(f"fastmm {fastmm.__version__}"); return 0
         with ctrl_c:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_jit.ipynb #76d2f75e
 from __future__ import annotations
-import functools, os, platform, threading, time
+import functools, os, platform, threading, time, warnings
 import numpy as np
 import torch
 from torch import Tensor
@@ -12,7 +12,7 @@ from .matmul import matmul_shapes, rung, with_grad
 from .machine import cache_sizes
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'KC', 'NC', 'VBYTES', 'ROWS', 'PF_AHEAD', 'MC_BYTES', 'jit_rung', 'matmul_numba',
+__all__ = ['DTYPES', 'MISSING', 'CACHE_OFF', 'KC', 'NC', 'VBYTES', 'ROWS', 'PF_AHEAD', 'MC_BYTES', 'jit_rung', 'matmul_numba',
            'matmul_numba_ikj', 'matmul_numba_tiled', 'block_sizes', 'gemm', 'matmul_numba_packed',
            'matmul_numba_parallel', 'needs_compiling', 'fma_peak']
 
@@ -31,6 +31,18 @@ except ImportError:  # the kernels below stay plain Python functions, and the ru
 # %% ../nbs/06_jit.ipynb #69fd68c8
 DTYPES = (torch.float32, torch.float64)  # what the compiled kernels are built for
 MISSING = None if numba else 'numba is not installed (pip install "fastmm[jit]")'
+
+def _probe(): pass
+
+def _disk_cache() -> str|None:
+    "Why numba cannot keep compiled kernels on disk here (a read-only install and no writable home), or None where it can"
+    if numba is None: return None
+    try: njit(cache=True)(_probe)  # numba looks for a folder it can write, and raises if it finds none
+    except RuntimeError: return "neither fastmm's folder nor numba's cache folder can be written (NUMBA_CACHE_DIR can name one that can)"
+    return None
+
+CACHE_OFF = _disk_cache()  # why the compiled kernels are not cached on disk (they compile in memory, in every process), or None
+if CACHE_OFF: warnings.warn(f"fastmm: numba cannot cache the compiled rungs on disk: {CACHE_OFF}; they compile in memory, in every process")
 
 def jit_rung(desc:str, # One-line description
              name:str, # Short name
@@ -56,7 +68,7 @@ def _run(kernel, a:Tensor, b:Tensor) -> Tensor:
     return with_grad(lambda x, y: _compute(kernel, x, y), a, b)
 
 # %% ../nbs/06_jit.ipynb #13afdb5b
-@njit(cache=True)
+@njit(cache=CACHE_OFF is None)
 def _loops(a, b, c):
     m, k = a.shape; n = b.shape[1]
     for i in range(m):
@@ -73,7 +85,7 @@ def matmul_numba(a:Tensor, # m×k matrix
     return _run(_loops, a, b)
 
 # %% ../nbs/06_jit.ipynb #1792ca17
-@njit(cache=True, fastmath=True)
+@njit(cache=CACHE_OFF is None, fastmath=True)
 def _ikj(a, b, c):
     m, k = a.shape; n = b.shape[1]
     c[:] = 0
@@ -92,7 +104,7 @@ def matmul_numba_ikj(a:Tensor, # m×k matrix
 # %% ../nbs/06_jit.ipynb #30159a78
 KC, NC = 256, 1024  # k-block and n-block sizes of the tiled loop
 
-@njit(cache=True, fastmath=True)
+@njit(cache=CACHE_OFF is None, fastmath=True)
 def _tiled(a, b, c):
     m, k = a.shape; n = b.shape[1]
     c[:] = 0
@@ -123,7 +135,7 @@ def _vector_shape():
     return vb, (12 if many else 6)
 
 VBYTES, ROWS = _vector_shape()  # vector width in bytes; rows of the register tile (it is 2 vectors wide)
-_CACHE = 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
+_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
 
 # %% ../nbs/06_jit.ipynb #addf0d34
 def _vec_fn(builder, name, vt, nargs):

@@ -174,3 +174,39 @@ def test_malformed_result_files_one_line_each_and_the_rest_loads(tmp_path):
         warnings.simplefilter('always')
         assert list(load_results(tmp_path)) == ['good.json']
     assert len(w) == len(bad) and all('\n' not in str(o.message) for o in w)
+
+# --- a package folder that cannot be written, and no writable home ---
+
+READ_ONLY = r'''
+import json, sys, warnings
+import torch
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter('always')
+    import fastmm.rungs as R
+from fastmm.jit import CACHE_OFF
+from fastmm.matmul import verify
+verify(R.RUNGS['numba'], torch.randn(5, 7), torch.randn(7, 3))
+print(json.dumps(dict(off=CACHE_OFF, warned=[str(o.message) for o in w if 'fastmm' in str(o.message)])))
+'''
+
+def read_only(tmp_path, *cmd):
+    "Run `cmd` in a private mount namespace where fastmm's folder and $HOME are read-only, and numba has no other cache folder"
+    import fastmm
+    pkg, home = Path(fastmm.__file__).parent, tmp_path/'home'
+    home.mkdir(exist_ok=True)
+    if subprocess.run(['unshare', '-m', 'true'], capture_output=True).returncode:
+        pytest.skip("unshare -m is not permitted here: no private mount namespace for a read-only bind mount")
+    script = (f"mount --make-rprivate / && mount --bind -o ro '{pkg}' '{pkg}' && mount --bind -o ro '{home}' '{home}' "
+              '&& exec "$@"')
+    env = {k: v for k, v in os.environ.items() if k not in ('NUMBA_CACHE_DIR', 'XDG_CACHE_HOME')}
+    return subprocess.run(['unshare', '-m', 'sh', '-c', script, 'sh', *map(str, cmd)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**env, 'HOME': str(home)})
+
+def test_rungs_work_without_a_writable_cache(tmp_path):
+    p = read_only(tmp_path, sys.executable, '-c', READ_ONLY)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout.splitlines()[-1])
+    assert "neither fastmm's folder nor numba's cache folder can be written" in d['off'] and len(d['warned']) == 1 and 'compile in memory' in d['warned'][0]
+    q = read_only(tmp_path, BIN/'fastmm-bench', *QUICK[:-1], 'numba,torch')
+    assert q.returncode == 0 and 'numba ' in q.stdout, q.stderr
+    assert q.stderr.count('\n') == 1 and 'in memory: ' in q.stderr and 'Warning' not in q.stderr, q.stderr
