@@ -64,7 +64,7 @@ def _num(lo=None): return lambda v: isinstance(v, (int, float)) and not isinstan
 def _int(v): return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 def _opt(f): return lambda v: v is None or f(v)
 _STR, _COUNT, _NUM = (lambda v: isinstance(v, str), 'a string'), (_int, 'a whole number ≥ 0'), (_num(), 'a finite number')
-_MACHINE = dict(cpu=_STR, cpus=_COUNT, threads=_COUNT, device=_STR, date=_STR, versions=dict(torch=_STR, numpy=_STR),
+_MACHINE = dict(cpu=_STR, simd=_STR, cpus=_COUNT, threads=_COUNT, device=_STR, date=_STR, versions=dict(torch=_STR, numpy=_STR),
                 blas=dict(torch=dict(), numpy=dict()))
 _RESULT = dict(kind=(lambda v: v in ('ladder', 'sweep'), "'ladder' or 'sweep'"), settings=dict(dtype=_STR, device=_STR),
                machine=_MACHINE, notes=[_STR], interrupted=(lambda v: isinstance(v, bool), 'true or false'),
@@ -105,7 +105,7 @@ class BenchResult:
     @classmethod
     def from_dict(cls, d:dict, source:str='results'):
         "A `BenchResult` from `to_dict`'s output; `SchemaError` if it was written in another format"
-        if not isinstance(d, dict): raise SchemaError(f"{source} is not a fastmm results file: it holds {type(d).__name__}, not an object")
+        if not isinstance(d, dict): raise SchemaError(f"{source} is not a fastmm results file: {_wrong(d, {})}")
         v = d.get('schema', 1)
         if not _int(v): raise SchemaError(f"{source} is not a fastmm results file: its 'schema' is {json.dumps(v)[:40]}, not a whole number")
         if v != SCHEMA: raise SchemaError(f"{source} is in format version {v}; this fastmm reads version {SCHEMA}: re-run fastmm-bench to write a new one")
