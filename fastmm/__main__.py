@@ -71,7 +71,7 @@ def _writable(path, what):
     from pathlib import Path
     p = Path(path)
     if p.is_dir(): raise UsageError(f"{what} {path!r} is a directory")
-    d = p.parent if str(p.parent) else Path('.')
+    d = Path(os.path.realpath(p)).parent  # a symlink's target's folder
     if not d.is_dir(): raise UsageError(f"{what} {path!r}: directory {str(d)!r} does not exist")
     try:
         if p.exists() and stat.S_ISFIFO(p.stat().st_mode):  # opening a pipe would wait for its reader
@@ -111,7 +111,7 @@ def check_args(args) -> dict:
     if args.sweep is not None:
         run['sizes'] = _ints(args.sweep, '--sweep')
         if args.rungs and not args.max_call: run['max_call'] = 60.  # rungs named on purpose are measured, not skipped
-    else: run['shape'] = _ints(args.shape or '5,784,10', '--shape', 3)
+    else: run['shape'] = _ints('5,784,10' if args.shape is None else args.shape, '--shape', 3)
     if args.peak: run['peak'] = True
     m, k, n = run['shape'] if 'shape' in run else [max(run['sizes'])] * 3
     try: check_fits(m, k, n, DTYPES[args.dtype].itemsize, args.device)
@@ -213,7 +213,9 @@ _BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHU
 def main(argv:list=None) -> int: # Exit status
     "The `fastmm-bench` command"
     argv, ctrl_c = sys.argv[1:] if argv is None else argv, _CtrlC()
-    warnings.filterwarnings('ignore', message='fastmm: numba cannot cache')  # `run` says it in its own words    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
+    warnings.filterwarnings('ignore', message='fastmm: numba cannot cache')  # `run` says it in its own words
+    if sys.stderr is None: os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # a closed stderr: no file may take its number
+    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
     try:
         if '--version' in argv: print(f"fastmm {fastmm.__version__}"); return 0
         with ctrl_c:
