@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #40bdbb80
 from __future__ import annotations
-import argparse, os, shlex, sys
+import argparse, os, shlex, signal, sys, warnings
 import fastmm
 
 # %% auto #0
@@ -70,13 +70,22 @@ def _ints(s, what, n=None):
     return xs
 
 def _writable(path, what):
-    "Refuse an output path whose folder is missing or cannot be written"
+    "Check, by trying, that `path` can be written: an existing file opened to append to, else a file made and removed beside it"
+    import stat, tempfile
     from pathlib import Path
     p = Path(path)
     if p.is_dir(): raise UsageError(f"{what} {path!r} is a directory")
-    d = p.parent if str(p.parent) else Path('.')
+    d = Path(os.path.realpath(p)).parent  # a symlink's target's folder
     if not d.is_dir(): raise UsageError(f"{what} {path!r}: directory {str(d)!r} does not exist")
-    if not os.access(d, os.W_OK): raise UsageError(f"{what} {path!r}: directory {str(d)!r} is not writable")
+    try:
+        if p.exists() and stat.S_ISFIFO(p.stat().st_mode):  # opening a pipe would wait for its reader
+            if not os.access(p, os.W_OK): raise PermissionError(13, 'Permission denied')
+        elif p.exists(): open(p, 'ab').close()
+        else:
+            if not os.access(d, os.W_OK): raise UsageError(f"{what} {path!r}: directory {str(d)!r} is not writable")
+            fd, probe = tempfile.mkstemp(dir=d, prefix=f'.{p.name}.'); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"{what} {path!r} " + ("cannot be written" if p.exists() else f"cannot be made in {str(d)!r}") + f": {e.strerror or e}") from None
 
 def _outputs(args):
     if args.json not in (None, '-'): _writable(args.json, '--json')
@@ -109,8 +118,10 @@ def run(p, # What to run: a `Plan`, from `check_args`
     from fastmm.bench import ladder, sweep
     from fastmm.compiling import needs_compiling
     if needs_compiling(p.rungs, p.dtype):
-        _stderr("fastmm-bench: first run on this machine: numba compiles the compiled rungs now (once; this can take a "
-                "minute), and keeps them in its cache for later runs.")
+        from fastmm.jit import CACHE_OFF
+        _stderr(f"fastmm-bench: numba compiles the compiled rungs now (this can take a minute), in memory: {CACHE_OFF}, so every "
+                "run compiles them again." if CACHE_OFF else "fastmm-bench: first run on this machine: numba compiles the "
+                "compiled rungs now (once; this can take a minute), and keeps them in its cache for later runs.")
     say = (lambda s: _stderr('\r\033[K' + s[:100], end='')) if progress else None
     try: return (ladder if p.kind == 'ladder' else sweep)(p, say=say)
     finally:
@@ -149,40 +160,55 @@ def _write_plot(res, path):
     try: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, format=path.rsplit('.', 1)[-1].lower()))
     finally: plt.close(fig)
 
-def _output(res, args, changed, vs=None):
+def _output(res, args, changed, vs=None) -> str|None: # Where the results could not be written, and why (None: they all were)
+    "Write the results where asked, then print the table: always, even when a file could not be written"
     res.settings['env'] = {k: v for k, (_, v) in changed.items()}
     res.settings['env_before'] = {k: v for k, (v, _) in changed.items()}
-    if args.json and args.json != '-': res.save(args.json)
-    if args.plot: _write_plot(res, args.plot)
+    lost = []
+    for opt, path, save in (('--json', args.json, res.save), ('--plot', args.plot, lambda p: _write_plot(res, p))):
+        if path in (None, '-'): continue
+        try: save(path)
+        except Exception as e: lost.append(f"{opt} {path} ({getattr(e, 'strerror', None) or e})")  # the table still comes
     table = res.markdown() if args.markdown else res.text()
     if vs: table += f"\n\n{vs}\n(each rung's rate side by side in this run ÷ its rate alone in a fresh process)"
     if args.json == '-':
         sys.stdout.write(res.to_json() + '\n'); _stderr(table)
     else: sys.stdout.write(table + '\n')
     sys.stdout.flush()
+    return '; '.join(lost) or None
+
+def _bench(argv:list, ctrl_c) -> tuple: # (the result, where it could not be written)
+    "What `main` does within its guard: the environment, the arguments, the plan, the run, the check alone if asked, the output"
+    from fastmm.machine import benchmark_env
+    changed = benchmark_env()
+    args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
+    p = check_args(args)
+    ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
+    res = run(p, progress=sys.stderr is not None and sys.stderr.isatty())
+    res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))
+    vs = alone(res) if args.alone and not res.interrupted else None
+    return res, _output(res, args, changed, vs)
+
+_BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHUP'}
 
 def main(argv:list=None) -> int: # Exit status
     "The `fastmm-bench` command"
     from fastmm.compiling import CtrlC
     argv, ctrl_c = sys.argv[1:] if argv is None else argv, CtrlC()
+    warnings.filterwarnings('ignore', message='fastmm: numba cannot cache')  # `run` says it in its own words
+    if sys.stderr is None: os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # a closed stderr: no file may take its number
+    if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
     try:
         if '--version' in argv: print(f"fastmm {fastmm.__version__}"); return 0
-        with ctrl_c:
-            from fastmm.machine import benchmark_env
-            changed = benchmark_env()
-            args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
-            p = check_args(args)
-            ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
-            res = run(p, progress=sys.stderr.isatty())
-            res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))
-            vs = alone(res) if args.alone and not res.interrupted else None
-            _output(res, args, changed, vs)
-        if res.interrupted: _stderr("fastmm-bench: interrupted; the rows above are those measured before Ctrl-C"); return 130
-        return 0
+        with ctrl_c: res, lost = _bench(argv, ctrl_c)
+        if lost: _stderr(f"fastmm-bench: error: the results could not be written to {lost}; the table above has them")
+        if res.interrupted:
+            _stderr(f"fastmm-bench: interrupted; the rows above are those measured before {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum
+        return 1 if lost else 0
     except UsageError as e:
         _stderr(f"fastmm-bench: error: {e}"); return 2
     except KeyboardInterrupt:
-        _stderr("fastmm-bench: interrupted"); return 130
+        _stderr(f"fastmm-bench: interrupted by {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum
     except BrokenPipeError:
         try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's exit flush is quiet too
         except OSError: pass
@@ -190,7 +216,7 @@ def main(argv:list=None) -> int: # Exit status
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0
     except Exception as e:
         if os.environ.get('FASTMM_DEBUG'): raise
-        if ctrl_c.swallowed: _stderr("fastmm-bench: interrupted"); return 130  # what failed is what Ctrl-C left half done
+        if ctrl_c.swallowed: _stderr(f"fastmm-bench: interrupted by {_BY[ctrl_c.signum]}"); return 128 + ctrl_c.signum  # what failed is what the interrupt left half done
         _stderr(f"fastmm-bench: error: {type(e).__name__}: {e} (set FASTMM_DEBUG=1 to see where)"); return 1
 
 # %% ../nbs/10_cli.ipynb #558da473

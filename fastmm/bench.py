@@ -33,7 +33,7 @@ def _skip(r, p:Plan, a, b, history, say, clock, sync):
     est = extrapolate(history.get(r.name, []), m * k * n)
     if est is None and (mem > p.max_mem or m * k * n > PROBE_ABOVE or p.kind == 'sweep'):
         say(f"estimating {r.name} on {m}×{k} @ {k}×{n}")
-        est = estimate_call(r.fn, a, b, clock=clock, sync=sync).seconds
+        est = estimate_call(r.fn, a, b, clock=clock, sync=sync, limit=p.max_call).seconds
     if mem > p.max_mem: return f"needs {gib(mem)} of scratch, more than max_mem ({gib(p.max_mem)})", est
     if est is not None and est > p.max_call: return f"a call would take about {fmt_time(est)}, more than max_call ({fmt_time(p.max_call)})", est
     return None, est

@@ -16,6 +16,8 @@ def needs_compiling(rungs:list, # `Rung`s; those without compiled functions are 
     "Whether the first call of `rungs` in `dtype` will compile, having nothing for this CPU in numba's disk cache"
     kernels = dict.fromkeys(k for r in rungs for k in r.compiled)
     if not kernels: return False
+    from fastmm.jit import CACHE_OFF
+    if CACHE_OFF: return True   # no disk cache: every process compiles
     from llvmlite import binding as llvm
     host = llvm.get_host_cpu_name()
     try:
@@ -28,18 +30,20 @@ def needs_compiling(rungs:list, # `Rung`s; those without compiled functions are 
 
 # %% ../nbs/09a_compiling.ipynb #4a63fd95
 class CtrlC:
-    "Within this block, Ctrl-C waits while numba's compiler holds LLVM's objects, and one that a callback from C swallowed is raised again"
+    "Within this block, Ctrl-C (and SIGTERM, SIGHUP) waits while numba's compiler holds LLVM's objects, and one that a callback from C swallowed is raised again"
     def __init__(self, delay:float=0.02): # Seconds before a swallowed interrupt is raised again
         self.delay, self.swallowed, self.live, self.held, self.pending, self.listener = delay, False, False, 0, False, None
+        self.signum = signal.SIGINT  # the signal that interrupted the block: the exit status is 128 + signum
     def __enter__(self):
         self.prev, sys.unraisablehook, self.live = sys.unraisablehook, self._hook, True
-        self.old = None
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self.old = signal.signal(signal.SIGINT, self._sigint)
+        self.old = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL), (signal.SIGHUP, signal.SIG_DFL)):
+                if signal.getsignal(sig) is default: self.old[sig] = signal.signal(sig, self._sigint)  # not one ignored, as by nohup
         return self
     def __exit__(self, *exc):
         self.live = False; sys.unraisablehook = self.prev
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+        for sig, old in self.old.items(): signal.signal(sig, old)
         if self.listener is not None:
             from numba.core import event
             event.unregister('numba:compiler_lock', self.listener)
@@ -54,14 +58,15 @@ class CtrlC:
         self.listener = Held()
         event.register('numba:compiler_lock', self.listener)
     def _sigint(self, signum, frame):
+        self.signum = signum
         if self.held: self.pending = True
         else: raise KeyboardInterrupt
     def _let_go(self):
         self.held -= 1
-        if not self.held and self.pending: self.pending = False; _thread.interrupt_main()
+        if not self.held and self.pending: self.pending = False; _thread.interrupt_main(self.signum)
     def _hook(self, u):
         if not issubclass(u.exc_type, KeyboardInterrupt): return self.prev(u)
         self.swallowed = True
         t = threading.Timer(self.delay, self._again); t.daemon = True; t.start()
     def _again(self):
-        if self.live: _thread.interrupt_main()
+        if self.live: _thread.interrupt_main(self.signum)

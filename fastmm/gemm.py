@@ -9,7 +9,7 @@ import numpy as np
 from torch import Tensor
 from .matmul import outside_torch
 from .machine import cache_sizes
-from .jit import jit_rung, numba_into, numba, njit, prange, intrinsic, types, cgutils, ir
+from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit, prange, intrinsic, types, cgutils, ir
 from .peak import VBYTES, VREGS, vector_fn
 
 # %% auto #0
@@ -23,7 +23,7 @@ def nr(itemsize:int) -> int: # columns of the register tile: two vectors
     "NR, the columns of the register tile for elements of `itemsize` bytes"
     return 2 * VBYTES // itemsize
 
-_CACHE = 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
+_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
 
 # %% ../nbs/06b_gemm.ipynb #addf0d34
 def _vec_fn(builder, name, vt, nargs):

@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_jit.ipynb #76d2f75e
 from __future__ import annotations
+import warnings
 from typing import Callable
 import numpy as np
 import torch
@@ -11,8 +12,8 @@ from torch import Tensor
 from .matmul import outside_torch, rung
 
 # %% auto #0
-__all__ = ['JIT_DTYPES', 'MISSING', 'TILE_K', 'TILE_N', 'jit_rung', 'as_array', 'numba_into', 'matmul_numba', 'matmul_numba_ikj',
-           'matmul_numba_tiled']
+__all__ = ['JIT_DTYPES', 'MISSING', 'CACHE_OFF', 'TILE_K', 'TILE_N', 'jit_rung', 'as_array', 'numba_into', 'matmul_numba',
+           'matmul_numba_ikj', 'matmul_numba_tiled']
 
 # %% ../nbs/06_jit.ipynb #90c99a49
 try:
@@ -29,6 +30,18 @@ except ImportError:  # the kernels below stay plain Python functions, and the ru
 # %% ../nbs/06_jit.ipynb #69fd68c8
 JIT_DTYPES = (torch.float32, torch.float64)  # what the compiled kernels are built for
 MISSING = None if numba else 'numba is not installed (pip install "fastmm-ladder[jit]")'
+
+def _probe(): pass
+
+def _disk_cache() -> str|None:
+    "Why numba cannot keep compiled kernels on disk here (a read-only install and no writable home), or None where it can"
+    if numba is None: return None
+    try: njit(cache=True)(_probe)  # numba looks for a folder it can write, and raises if it finds none
+    except RuntimeError: return "neither fastmm's folder nor numba's cache folder can be written (NUMBA_CACHE_DIR can name one that can)"
+    return None
+
+CACHE_OFF = _disk_cache()  # why the compiled kernels are not cached on disk (they compile in memory, in every process), or None
+if CACHE_OFF: warnings.warn(f"fastmm: numba cannot cache the compiled rungs on disk: {CACHE_OFF}; they compile in memory, in every process")
 
 def jit_rung(desc:str, # One-line description
              name:str, # Short name
@@ -47,7 +60,7 @@ def numba_into(kernel:Callable, # Called as `kernel(a, b, c)` on NumPy arrays; w
     return lambda a, b, c: kernel(as_array(a), as_array(b), c.numpy())
 
 # %% ../nbs/06_jit.ipynb #13afdb5b
-@njit(cache=True)
+@njit(cache=CACHE_OFF is None)
 def _loops(a, b, c):
     m, k = a.shape; n = b.shape[1]
     for i in range(m):
@@ -64,7 +77,7 @@ def matmul_numba(a:Tensor, # m×k matrix
     return outside_torch(matmul_numba.rung, numba_into(_loops), a, b)
 
 # %% ../nbs/06_jit.ipynb #1792ca17
-@njit(cache=True, fastmath=True)
+@njit(cache=CACHE_OFF is None, fastmath=True)
 def _ikj(a, b, c):
     m, k = a.shape; n = b.shape[1]
     c[:] = 0
@@ -83,7 +96,7 @@ def matmul_numba_ikj(a:Tensor, # m×k matrix
 # %% ../nbs/06_jit.ipynb #30159a78
 TILE_K, TILE_N = 256, 1024  # k-block and n-block sizes of the tiled loop
 
-@njit(cache=True, fastmath=True)
+@njit(cache=CACHE_OFF is None, fastmath=True)
 def _tiled(a, b, c):
     m, k = a.shape; n = b.shape[1]
     c[:] = 0

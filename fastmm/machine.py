@@ -69,13 +69,13 @@ def cache_sizes(cpu:int=0, # Which CPU to ask about
 # %% ../nbs/00_machine.ipynb #ee07ab06
 def _capture_fd(fd, f):
     "Run `f()` and return what it wrote to file descriptor `fd`"
-    sys.stdout.flush(); sys.stderr.flush()
+    for s in (sys.stdout, sys.stderr): s and s.flush()  # either may be closed (None)
     saved = os.dup(fd)
     with tempfile.TemporaryFile() as tmp:
         os.dup2(tmp.fileno(), fd)
         try: f()
         finally:
-            sys.stdout.flush(); os.dup2(saved, fd); os.close(saved)
+            sys.stdout and sys.stdout.flush(); os.dup2(saved, fd); os.close(saved)
         tmp.seek(0)
         return tmp.read().decode(errors='replace')
 

@@ -70,6 +70,10 @@ def rung(desc:str, # One-line description of the rung
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 MATMUL_DTYPES = FLOATS + (torch.complex64, torch.complex128, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
+def _summing(a:Tensor, b:Tensor) -> tuple:
+    "`a`, `b` in the dtype their products are added up in: float32 for float16 and bfloat16 (as `torch.matmul` does), else their own"
+    return (a.float(), b.float()) if a.dtype in (torch.float16, torch.bfloat16) else (a, b)
+
 # %% ../nbs/01_matmul.ipynb #894382d2
 def _eps(t):
     "Machine epsilon of the arithmetic of products of `t`: its dtype's, or TF32's on a GPU that allows TF32"
@@ -84,11 +88,20 @@ def error_bound(a:Tensor, b:Tensor, # The operands
     eps = eps or _eps(a)
     return 2 * max(k, 1) * eps * (a.abs().double().cpu() @ b.abs().double().cpu())
 
+def _excess(c, ref, a, b, eps):
+    "How far each entry of a float `c` is beyond the bound: > 0 where wrong, inf for a NaN or Inf that `ref` does not have"
+    c, ref = c.cpu(), ref.cpu()
+    exact = (a.cdouble() @ b.cdouble()) if a.is_complex() else (a.double() @ b.double())
+    err = (c.to(exact.dtype) - exact.cpu()).abs() - error_bound(a, b, eps) - torch.finfo(a.real.dtype if a.is_complex() else a.dtype).tiny
+    special = ~ref.isfinite()  # where a @ b itself is NaN or Inf, c must be the same
+    same = (c == ref) | (c.isnan() & ref.isnan())
+    return torch.where(special, (~same).double(), err.nan_to_num(nan=float('inf')))
+
 def verify(f, # A rung, or any function called as `f(a, b)`
            a:Tensor, b:Tensor, # The operands
            eps:float=None, # Machine epsilon of the arithmetic (default: as `error_bound`)
           ) -> Tensor: # What `f` returned
-    "Run `f(a, b)` and raise `ValueError` unless it equals `a @ b` (to within `error_bound` for floats)"
+    "Run `f(a, b)` and raise `ValueError` unless it equals `a @ b` (to within `error_bound` for floats, NaN and Inf where it has them)"
     name = f.name if isinstance(f, Rung) else getattr(getattr(f, 'rung', None), 'name', getattr(f, '__name__', repr(f)))
     f = f.fn if isinstance(f, Rung) else f
     m,k,n = matmul_shapes(a, b)
@@ -97,9 +110,7 @@ def verify(f, # A rung, or any function called as `f(a, b)`
     if not isinstance(c, Tensor) or c.shape != ref.shape or c.dtype != ref.dtype or c.device != ref.device:
         got = f"{type(c).__name__} {tuple(c.shape)} {c.dtype} on {c.device}" if isinstance(c, Tensor) else type(c).__name__
         raise ValueError(f"{what} returned {got}, expected {tuple(ref.shape)} {ref.dtype} on {ref.device}")
-    if a.dtype.is_floating_point or a.is_complex():
-        exact = (a.cdouble() @ b.cdouble()) if a.is_complex() else (a.double() @ b.double())
-        err = (c.cpu().to(exact.dtype) - exact.cpu()).abs() - error_bound(a, b, eps) - torch.finfo(a.real.dtype if a.is_complex() else a.dtype).tiny
+    if a.dtype.is_floating_point or a.is_complex(): err = _excess(c, ref, a, b, eps)
     else: err = (c != ref).double().cpu() - 0.5
     if err.numel() and err.max() > 0:
         i,j = divmod(int(err.argmax()), n)
@@ -107,51 +118,57 @@ def verify(f, # A rung, or any function called as `f(a, b)`
     return c
 
 # %% ../nbs/01_matmul.ipynb #99b7a296
-@rung("three nested Python loops, one scalar multiply-add at a time, in the inputs' dtype", 'Python loops',
-      dtypes=MATMUL_DTYPES)
+@rung("three nested Python loops, one scalar multiply-add at a time, in the inputs' dtype (float32 for float16 and bfloat16, as torch)",
+      'Python loops', dtypes=MATMUL_DTYPES)
 def matmul_naive(a:Tensor, # m×k matrix
                  b:Tensor, # k×n matrix
                 ) -> Tensor: # m×n matrix
     "`a @ b` with three nested Python loops"
     m,k,n = matmul_shapes(a, b, MATMUL_DTYPES)
-    c = torch.zeros(m, n, dtype=a.dtype, device=a.device)
+    x, y = _summing(a, b)
+    c = torch.zeros(m, n, dtype=x.dtype, device=a.device)
     for i in range(m):
         for j in range(n):
-            for p in range(k): c[i,j] += a[i,p] * b[p,j]
-    return c
+            for p in range(k): c[i,j] += x[i,p] * y[p,j]
+    return c.to(a.dtype)
 
 # %% ../nbs/01_matmul.ipynb #2c556688
-@rung("two Python loops; each dot product is one elementwise multiply and sum", 'Python loops', dtypes=MATMUL_DTYPES)
+@rung("two Python loops; each dot product is one elementwise multiply and sum (in float32 for float16 and bfloat16, as torch)",
+      'Python loops', dtypes=MATMUL_DTYPES)
 def matmul_elementwise(a:Tensor, # m×k matrix
                        b:Tensor, # k×n matrix
                       ) -> Tensor: # m×n matrix
     "`a @ b` with two Python loops around an elementwise dot product"
     m,k,n = matmul_shapes(a, b, MATMUL_DTYPES)
-    c = torch.zeros(m, n, dtype=a.dtype, device=a.device)
+    x, y = _summing(a, b)
+    c = torch.zeros(m, n, dtype=x.dtype, device=a.device)
     for i in range(m):
-        for j in range(n): c[i,j] = (a[i,:] * b[:,j]).sum()
-    return c
+        for j in range(n): c[i,j] = (x[i,:] * y[:,j]).sum()
+    return c.to(a.dtype)
 
 # %% ../nbs/01_matmul.ipynb #19dc8588
-@rung("one Python loop over rows; each row times all of b by broadcasting", 'Python loops', dtypes=MATMUL_DTYPES)
+@rung("one Python loop over rows; each row times all of b by broadcasting (in float32 for float16 and bfloat16, as torch)",
+      'Python loops', dtypes=MATMUL_DTYPES)
 def matmul_broadcast(a:Tensor, # m×k matrix
                      b:Tensor, # k×n matrix
                     ) -> Tensor: # m×n matrix
     "`a @ b` with one Python loop, broadcasting each row of `a` against `b`"
     m,k,n = matmul_shapes(a, b, MATMUL_DTYPES)
-    c = torch.zeros(m, n, dtype=a.dtype, device=a.device)
-    for i in range(m): c[i] = (a[i,:,None] * b).sum(0)
-    return c
+    x, y = _summing(a, b)
+    c = torch.zeros(m, n, dtype=x.dtype, device=a.device)
+    for i in range(m): c[i] = (x[i,:,None] * y).sum(0)
+    return c.to(a.dtype)
 
 # %% ../nbs/01_matmul.ipynb #e53f9d2a
-@rung("no Python loop: an m×k×n broadcast product summed over k (materialises m·k·n)", 'PyTorch ops',
-      scratch=lambda m,k,n: m*k*n, dtypes=MATMUL_DTYPES)
+@rung("no Python loop: an m×k×n broadcast product summed over k (materialises m·k·n; float32 for float16 and bfloat16, as torch)",
+      'PyTorch ops', scratch=lambda m,k,n: m*k*n, dtypes=MATMUL_DTYPES)
 def matmul_broadcast_full(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
     "`a @ b` as one broadcast elementwise product, summed over the inner dimension"
     matmul_shapes(a, b, MATMUL_DTYPES)
-    return (a[:,:,None] * b[None]).sum(1).to(a.dtype)
+    x, y = _summing(a, b)
+    return (x[:,:,None] * y[None]).sum(1).to(a.dtype)
 
 # %% ../nbs/01_matmul.ipynb #1fb0cc0a
 @rung("torch.einsum('ik,kj->ij'): index notation compiled to a matrix multiply", 'PyTorch ops', dtypes=MATMUL_DTYPES)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, platform, threading, time
 import numpy as np
-from .jit import MISSING, numba, njit, intrinsic, types, cgutils, ir, llvm
+from .jit import CACHE_OFF, MISSING, numba, njit, intrinsic, types, cgutils, ir, llvm
 
 # %% auto #0
 __all__ = ['VBYTES', 'VREGS', 'vector_shape', 'vector_fn', 'fma_peak']
@@ -54,7 +54,7 @@ def _fma_chains(typingctx, n, like):
         return builder.fpext(s, ir.DoubleType()) if dt == types.float32 else s
     return types.float64(n, like), codegen
 
-@njit(cache='FASTMM_VECTOR_BYTES' not in os.environ, nogil=True)
+@njit(cache=CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ, nogil=True)
 def _fma_loop(n, like): return _fma_chains(n, like)
 
 def fma_peak(dtype:str='float32', # 'float32' or 'float64'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_report.ipynb #7b9dc250
 from __future__ import annotations
-import json, math, os, tempfile
+import json, math, os, stat, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from .matmul import FAMILIES
@@ -33,16 +33,26 @@ def _umask():
     old = os.umask(0); os.umask(old)
     return old
 
+def _in_place(path:Path) -> bool:
+    "Whether `path` must be written where it is, not replaced: a symlink, a device, a FIFO, a file with other hard links"
+    if path.is_symlink(): return True
+    try: st = path.stat()
+    except FileNotFoundError: return False
+    return not stat.S_ISREG(st.st_mode) or st.st_nlink > 1
+
 def write_atomic(path, # Where the file should end up
-                 write, # Called as `write(tmp)` with a temporary path in the same folder
+                 write, # Called as `write(tmp)` with a temporary path in the same folder (or `path` itself, see below)
                 ) -> Path:
-    "Write a file through a temporary one and rename it into place, so no half-written file is ever left"
+    "Write a file through a temporary one renamed into place (keeping an existing file's mode); write anything else in place"
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix)
+    if _in_place(path): write(path); return path   # the link, the device or the other names stay what they are
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=path.suffix)
+    except OSError: write(path); return path  # no new file in that folder: write the file itself (or say why it cannot be)
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException: Path(tmp).unlink(missing_ok=True); raise
     return path
@@ -51,6 +61,34 @@ def write_atomic(path, # Where the file should end up
 SCHEMA = 2  # version of the JSON format; bumped whenever a field changes meaning
 
 class SchemaError(ValueError): "A results file in a format this version of fastmm does not read"
+
+def _num(lo=None): return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (lo is None or v >= lo)
+def _int(v): return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+def _opt(f): return lambda v: v is None or f(v)
+_STR, _COUNT, _NUM = (lambda v: isinstance(v, str), 'a string'), (_int, 'a whole number ≥ 0'), (_num(), 'a finite number')
+_MACHINE = dict(cpu=_STR, simd=_STR, cpus=_COUNT, threads=_COUNT, device=_STR, date=_STR, versions=dict(torch=_STR, numpy=_STR),
+                blas=dict(torch=dict(), numpy=dict()))
+_RESULT = dict(kind=(lambda v: v in ('ladder', 'sweep'), "'ladder' or 'sweep'"), settings=dict(dtype=_STR, device=_STR),
+               machine=_MACHINE, notes=[_STR], interrupted=(lambda v: isinstance(v, bool), 'true or false'),
+               rows=[dict(rung=_STR, family=(lambda v: v in FAMILIES, f"one of {', '.join(FAMILIES)}"), m=_COUNT, k=_COUNT, n=_COUNT,
+                          median=(_opt(_num(0)), 'a number ≥ 0 or null'), estimate=(_opt(_num(0)), 'a number ≥ 0 or null'),
+                          gflops=(_opt(_num(0)), 'a number ≥ 0 or null'))])
+_MEASURED = dict(q1=_NUM, q3=_NUM, spread=_NUM, noisy=(lambda v: isinstance(v, bool), 'true or false'), runs=_COUNT, number=_COUNT)
+_KIND = dict(ladder=dict(settings=dict(shape=[_COUNT]), rows=[dict(baseline=_STR, speedup=(_opt(_num(0)), 'a number ≥ 0 or null'))]),
+             sweep=dict(settings=dict(sizes=[_COUNT])))
+
+def _wrong(x, spec, where:str='') -> str|None:
+    "What is wrong with JSON value `x` by `spec` (a dict of keys' specs, a one-item list, or (check, what it should be)), or None"
+    if isinstance(spec, dict):
+        if not isinstance(x, dict): return f"{where or 'the file'} is {json.dumps(x)[:40]}, not an object"
+        missing = [k for k in spec if k not in x]
+        if missing: return f"{where or 'the file'} has no {missing[0]!r}"
+        return next((p for k, s in spec.items() if (p := _wrong(x[k], s, f"{where}[{k!r}]"))), None)
+    if isinstance(spec, list):
+        if not isinstance(x, list): return f"{where} is {json.dumps(x)[:40]}, not a list"
+        return next((p for i, v in enumerate(x) if (p := _wrong(v, spec[0], f"{where}[{i}]"))), None)
+    check, what = spec
+    return None if check(x) else f"{where} is {json.dumps(x)[:40]}, not {what}"
 
 @dataclass(repr=False)
 class BenchResult:
@@ -69,8 +107,13 @@ class BenchResult:
     @classmethod
     def from_dict(cls, d:dict, source:str='results'):
         "A `BenchResult` from `to_dict`'s output; `SchemaError` if it was written in another format"
-        v = d.get('schema', 1) if isinstance(d, dict) else None
+        if not isinstance(d, dict): raise SchemaError(f"{source} is not a fastmm results file: {_wrong(d, {})}")
+        v = d.get('schema', 1)
+        if not _int(v): raise SchemaError(f"{source} is not a fastmm results file: its 'schema' is {json.dumps(v)[:40]}, not a whole number")
         if v != SCHEMA: raise SchemaError(f"{source} is in format version {v}; this fastmm reads version {SCHEMA}: re-run fastmm-bench to write a new one")
+        why = (_wrong(d, _RESULT) or _wrong(d, _KIND[d['kind']])
+               or next((p for i, r in enumerate(d['rows']) if r['median'] is not None and (p := _wrong(r, _MEASURED, f"['rows'][{i}]"))), None))
+        if why: raise SchemaError(f"{source} is not a fastmm results file: {why}")
         return cls(**{k: d[k] for k in ('kind', 'settings', 'machine', 'rows', 'notes', 'interrupted')})
 
     def save(self, path) -> Path:
@@ -81,7 +124,8 @@ class BenchResult:
     def load(cls, path):
         "Read a result saved by `save`"
         try: d = json.loads(Path(path).read_text(encoding='utf-8'))
-        except json.JSONDecodeError as e: raise SchemaError(f"{path} is not a fastmm results file: {e}") from None
+        except UnicodeDecodeError as e: raise SchemaError(f"{path} is not a fastmm results file: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except (json.JSONDecodeError, RecursionError) as e: raise SchemaError(f"{path} is not a fastmm results file: {e}") from None
         return cls.from_dict(d, str(path))
 
     @property
@@ -184,6 +228,9 @@ def to_text(res:BenchResult) -> str:
 
 # %% ../nbs/05_report.ipynb #bcbfcb12
 def load_results(folder) -> dict:
-    "Every `BenchResult` saved as JSON in `folder` and below, by path relative to `folder`, in sorted order"
-    folder = Path(folder)
-    return {str(p.relative_to(folder)): BenchResult.load(p) for p in sorted(folder.rglob('*.json'))}
+    "Every `BenchResult` saved as JSON in `folder` and below, by path relative to `folder`, in sorted order; a file that is not one is skipped with a warning"
+    folder, out = Path(folder), {}
+    for p in sorted(f for f in folder.rglob('*.json') if f.is_file()):
+        try: out[str(p.relative_to(folder))] = BenchResult.load(p)
+        except (SchemaError, OSError) as e: warnings.warn(f"skipped {e}" if isinstance(e, SchemaError) else f"skipped {p}: {e.strerror or e}", stacklevel=2)
+    return out

@@ -133,7 +133,21 @@ def measure(fns:dict, # name -> function called as `fn()`, or a timer with `cali
     return {k: Timing(times[k], numbers[k]) for k in fns}
 
 # %% ../nbs/04_timing.ipynb #e4c753f5
-def _shrunk(dims, f): return tuple(max(1, min(d, round(d * f))) for d in dims)
+def _grown(cur:tuple, dims:tuple, factor:int=8) -> tuple:
+    "`cur` grown toward `dims`, doubling its smallest dimension not yet full, until its work is `factor` times larger (or it is `dims`)"
+    cur, target = list(cur), factor * cur[0] * cur[1] * cur[2]
+    while cur[0] * cur[1] * cur[2] < target and tuple(cur) != tuple(dims):
+        i = min((j for j in range(3) if cur[j] < dims[j]), key=lambda j: cur[j])
+        cur[i] = min(dims[i], cur[i] * 2)
+    return tuple(cur)
+
+def _fastest(call, reps, clock, sync, limit):
+    "Seconds the fastest of `reps` timed calls of `call()` took, stopping at the first that takes longer than `limit`"
+    times = []
+    for _ in range(reps):
+        times.append(time_block(call, 1, clock, sync))
+        if limit is not None and times[-1] > limit: break
+    return min(times)
 
 def _fit(p1, p2, work):
     "Seconds at `work` on the line overhead + per_madd × work through (work, seconds) points `p1`, `p2`; per_madd ≥ 0"
@@ -153,21 +167,22 @@ def estimate_call(fn:Callable, # Called as `fn(a, b)`
                   budget:float=0.02, # Stop growing the copies once a call takes this long, in seconds
                   reps:int=3, # Calls at each size; the fastest counts
                   clock:Callable=time.perf_counter, sync:Callable=None, # See `time_block`
+                  limit:float=None, # Stop as soon as one call takes longer than this, in seconds: the full call would too
                  ) -> Estimate:
     "Estimate one call of `fn(a, b)` from warm calls on growing copies of the problem, separating overhead from work"
     dims = (a.shape[0], a.shape[1], b.shape[1])
-    work = max(1, dims[0] * dims[1] * dims[2])
-    f = min(1., (512 / work) ** (1/3))
-    pts = []
+    work, cur, pts = max(1, dims[0] * dims[1] * dims[2]), tuple(min(d, 8) for d in dims), []
     while True:
-        m, k, n = _shrunk(dims, f)
+        m, k, n = cur
         x, y = a[:m, :k], b[:k, :n]
-        fn(x, y)
-        t = min(time_block(lambda: fn(x, y), 1, clock, sync) for _ in range(reps))
+        warm = time_block(lambda: fn(x, y), 1, clock, sync)  # the very first call may compile: it shows nothing
+        t = warm if pts and limit is not None and warm > limit else _fastest(lambda: fn(x, y), reps, clock, sync, limit)
         pts.append((m, k, n, t))
-        if (m, k, n) == dims: return Estimate(t, True, pts)
+        if cur == dims: return Estimate(t, True, pts)
+        if limit is not None and t > limit: break
         if t >= budget and len(pts) >= 2: break
-        f = min(1., f * 2)
+        cur = _grown(cur, dims)
+    if len(pts) == 1: return Estimate(t, False, pts)  # at least that: the copy's overhead alone is over the limit
     return Estimate(_fit(*[(m * k * n, t) for m, k, n, t in pts[-2:]], work), False, pts)
 
 # %% ../nbs/04_timing.ipynb #efc314cb
