@@ -5,29 +5,31 @@
 # %% ../nbs/05a_plots.ipynb #6d7ffbd2
 from __future__ import annotations
 from .matmul import FAMILIES
+from .timing import NOISY
 from .report import BenchResult, fmt_time, fmt_x, rate_unit, run_title
 
 # %% auto #0
-__all__ = ['rung_styles', 'plot_ladder', 'plot_sweep', 'plot']
+__all__ = ['LOOKS', 'rung_style', 'rung_styles', 'plot_ladder', 'plot_sweep', 'plot']
 
 # %% ../nbs/05a_plots.ipynb #516296ee
-_CMAPS = {'Python loops': 'YlOrRd', 'PyTorch ops': 'Greens', 'BLAS': 'Greys', 'compiled': 'Blues', 'GPU': 'Purples'}
-_MARKERS = 'osD^vP*Xph'
+LOOKS = {  # rung -> (colour, marker), the same on every figure
+    'naive': ('#7f0000', 'o'), 'elementwise': ('#d7301f', 's'), 'broadcast': ('#fc8d59', 'D'),
+    'broadcast_full': ('#74c476', 'd'), 'einsum': ('#006d2c', '^'), 'torch': ('#000000', 'v'), 'numpy': ('#969696', 'P'),
+    'numba': ('#9ecae1', '*'), 'numba_ikj': ('#17becf', 'X'), 'numba_tiled': ('#4292c6', 'p'), 'numba_packed': ('#08519c', 'h'),
+    'numba_parallel': ('#08306b', 'o'), 'triton_naive': ('#bcbddc', 's'), 'triton_tiled': ('#9e9ac8', 'D'),
+    'triton_tuned': ('#6a51a3', '^'), 'triton_tf32x3': ('#c51b8a', 'v'), 'triton_persistent': ('#3f007d', 'P')}
+_FAMILY_LOOK = {'Python loops': '#e34a33', 'PyTorch ops': '#31a354', 'BLAS': '#636363', 'compiled': '#3182bd', 'GPU': '#756bb1'}
 
-def rung_styles(rows:list) -> dict:
-    "A distinct (colour, marker) for each rung in `rows`, coloured by family"
-    import matplotlib
-    names = list(dict.fromkeys(r['rung'] for r in rows))
-    fam = {r['rung']: r.get('family', 'compiled') for r in rows}
-    out = {}
-    for f in FAMILIES:
-        members = [n for n in names if fam[n] == f]
-        cmap = matplotlib.colormaps[_CMAPS[f]]
-        for i, n in enumerate(members):
-            x = i / max(1, len(members) - 1) if len(members) > 1 else 1.
-            if f in ('Python loops', 'BLAS'): x = 1 - x   # the slowest loop, and torch, get the deepest colour
-            out[n] = (cmap(0.45 + 0.5 * x), _MARKERS[(FAMILIES.index(f) * 2 + i) % len(_MARKERS)])
-    return out
+def rung_style(name:str, # The rung's name
+               family:str='compiled', # Its family, for a rung `LOOKS` does not know
+              ) -> tuple: # (colour, marker)
+    "The colour and marker of rung `name` on every figure"
+    if name in LOOKS: return LOOKS[name]
+    return _FAMILY_LOOK.get(family, '#3182bd'), 'osD^vP*Xph'[sum(map(ord, name)) % 10]
+
+def rung_styles(rows:list) -> dict: # rung -> (colour, marker), for the rungs of `rows`
+    "The style of each rung in a result's rows"
+    return {r['rung']: rung_style(r['rung'], r.get('family', 'compiled')) for r in rows}
 
 def _subtitle(res):
     "The machine, in a few words: processor (or GPU), the BLAS kernels, the date"
@@ -38,10 +40,17 @@ def _subtitle(res):
     return f"{m['cpu']} ({m.get('simd', '?')}) · {m['cpus']} CPUs" + (f" · BLAS kernels: {kern}" if kern else '') + f" · {m['date'][:10]}"
 
 # %% ../nbs/05a_plots.ipynb #310dd6e5
+def _ladder_legend(fams, rows) -> list:
+    "Legend patches: a colour per family, then what a hatched and a hollow bar mean, where there are any"
+    from matplotlib.patches import Patch
+    out = [Patch(color=_FAMILY_LOOK[f], label=f) for f in fams]
+    if any(r.get('noisy') for r in rows): out.append(Patch(facecolor='white', edgecolor='black', hatch='///', label=f"noisy: spread over {NOISY:.0%}"))
+    if any(r['median'] is None for r in rows): out.append(Patch(facecolor='white', edgecolor='0.4', label='skipped: its estimate'))
+    return out
+
 def plot_ladder(res:BenchResult, ax=None):
     "Horizontal log-scale bar chart of a ladder's median times, with IQR error bars"
-    import matplotlib, matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
+    import matplotlib.pyplot as plt
     rows = [r for r in res.rows if r['median'] or r['estimate']][::-1]
     if ax is None: _, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.6))
     if not rows:
@@ -65,54 +74,60 @@ def plot_ladder(res:BenchResult, ax=None):
     ax.text(0, 1.005, _subtitle(res), transform=ax.transAxes, fontsize=8, color='0.35', va='bottom')
     ax.set_title(run_title(res) + '\n', fontsize=11, loc='left')
     fams = list(dict.fromkeys(r['family'] for r in rows[::-1]))
-    ax.legend(handles=[Patch(color=matplotlib.colormaps[_CMAPS[f]](0.75), label=f) for f in fams], fontsize=8, loc='lower right')
+    ax.legend(handles=_ladder_legend(fams, rows), fontsize=8, loc='lower right')
     ax.grid(True, axis='x', which='major', alpha=0.3)
     ax.figure.tight_layout()
     return ax.figure
 
 # %% ../nbs/05a_plots.ipynb #38b8ad2e
+def _draw_rung(ax, pts, style, y):
+    "One rung's medians on `ax`, y(row, seconds) of each point, the quartiles as error bars, hollow where noisy"
+    (col, mk), ns = style, [r['n'] for r in pts]
+    mid = [y(r, r['median']) for r in pts]
+    lo, hi = zip(*(sorted((y(r, r['q1']), y(r, r['q3']))) for r in pts))
+    ax.errorbar(ns, mid, yerr=[[v - l for v, l in zip(mid, lo)], [h - v for v, h in zip(mid, hi)]],
+                color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=pts[0]['rung'], mfc=col)
+    ax.scatter(ns, mid, facecolors=['none' if r.get('noisy') else col for r in pts], edgecolors=col, marker=mk, s=30, zorder=3)
+
+def _size_axis(ax, sizes):
+    "A log₂ x axis whose ticks are the sizes themselves"
+    from matplotlib.ticker import FixedLocator, NullLocator
+    ax.set_xscale('log', base=2)
+    ax.xaxis.set_major_locator(FixedLocator(sizes)); ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([str(n) for n in sizes])
+    ax.grid(True, which='major', alpha=0.3)
+    ax.set_xlabel('n (matrices n×n)')
+
+def _rate_legend(rax, lines, unit):
+    "Horizontal lines for `lines` on the rate panel, and a legend beside it: rungs first, then the lines"
+    for i, (label, v) in enumerate(lines.items()):
+        rax.axhline(v, color='black', ls=['--', ':', '-.'][i % 3], lw=1, label=f"{label}: {v:,.0f} {unit}")
+    if lines: rax.set_ylim(top=max(lines.values()) * 1.6)
+    hs, ls = rax.get_legend_handles_labels()
+    drawn = {f"{k}: {v:,.0f} {unit}" for k, v in lines.items()}
+    order = sorted(range(len(ls)), key=lambda i: ls[i] in drawn)
+    rax.legend([hs[i] for i in order], [ls[i] for i in order], fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5))
+
 def plot_sweep(res:BenchResult, # A sweep
                lines:dict=None, # label -> GFLOP/s: horizontal lines on the rate panel (a peak, say)
                rate_only:bool=False, # Draw only the rate panel
                axs=None):
     "Time a call and GFLOP/s against n for each rung of a sweep, measured points only, with IQR error bars"
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, NullLocator
     if axs is None:
         _, axs = plt.subplots(1, 1 if rate_only else 2, figsize=(7.5 if rate_only else 12, 4.6), squeeze=False)
         axs = list(axs[0])
     tax, rax = (None, axs[0]) if rate_only else axs
     per, unit = rate_unit(res)
-    styles = rung_styles(res.rows)
-    sizes = sorted({r['n'] for r in res.rows if r['median']})
-    for name, (col, mk) in styles.items():
+    for name, style in rung_styles(res.rows).items():
         pts = [r for r in res.rows if r['rung'] == name and r['median']]
         if not pts: continue
-        ns, face = [r['n'] for r in pts], ['none' if r.get('noisy') else col for r in pts]
-        def draw(ax, y): # y(row, seconds): what the panel plots; the median, the quartiles as error bars, hollow if noisy
-            mid = [y(r, r['median']) for r in pts]
-            lo, hi = zip(*(sorted((y(r, r['q1']), y(r, r['q3']))) for r in pts))
-            ax.errorbar(ns, mid, yerr=[[v - l for v, l in zip(mid, lo)], [h - v for v, h in zip(mid, hi)]],
-                        color=col, marker=mk, ms=5, lw=1.2, capsize=2, label=name, mfc=col)
-            ax.scatter(ns, mid, facecolors=face, edgecolors=col, marker=mk, s=30, zorder=3)
-        if tax is not None: draw(tax, lambda r, s: s)
-        draw(rax, lambda r, s: 2 * r['m'] * r['k'] * r['n'] / 1e9 / per / s)
-    lines = {k: v / per for k, v in (lines or {}).items()}
-    for i, (label, v) in enumerate(lines.items()):
-        rax.axhline(v, color='black', ls=['--', ':', '-.'][i % 3], lw=1, label=f"{label}: {v:,.0f} {unit}")
-    for ax in [a for a in (tax, rax) if a is not None]:
-        ax.set_xscale('log', base=2)
-        ax.xaxis.set_major_locator(FixedLocator(sizes)); ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([str(n) for n in sizes])
-        ax.grid(True, which='major', alpha=0.3)
-        ax.set_xlabel('n (matrices n×n)')
+        if tax is not None: _draw_rung(tax, pts, style, lambda r, s: s)
+        _draw_rung(rax, pts, style, lambda r, s: 2 * r['m'] * r['k'] * r['n'] / 1e9 / per / s)
+    for ax in [a for a in (tax, rax) if a is not None]: _size_axis(ax, sorted({r['n'] for r in res.rows if r['median']}))
     if tax is not None: tax.set(yscale='log', ylabel='median time a call, seconds (log scale)', title='time a call')
     rax.set(yscale='log', ylabel=f'{unit} (log scale)', title='rate: 2n³ flop / time')
-    if lines: rax.set_ylim(top=max(lines.values()) * 1.6)
-    hs, ls = rax.get_legend_handles_labels()
-    drawn = {f"{k}: {v:,.0f} {unit}" for k, v in lines.items()}
-    order = sorted(range(len(ls)), key=lambda i: ls[i] in drawn)  # rungs first, then the lines
-    rax.legend([hs[i] for i in order], [ls[i] for i in order], fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5))
+    _rate_legend(rax, {k: v / per for k, v in (lines or {}).items()}, unit)
     fig = rax.figure
     fig.suptitle(f"{run_title(res)}\n{_subtitle(res)}", fontsize=10, x=0.01, ha='left')
     fig.tight_layout()

@@ -228,19 +228,8 @@ def broken_links(proc):
     assert checked >= 100, checked
     return out
 
-# Links to private names (which get no show_doc entry) and a section kept as comments in a code cell: in the code
-# notebooks, for whoever works there. Each is (page, link).
-KNOWN_BROKEN = [('timing.html', 'timing.html#_fit'), ('report.html', 'report.html#_row'), ('jit.html', '#compile-time'),
-                ('jit.html', 'jit.html#_gemm_rows'), ('jit.html', 'jit.html#_gemm_rows'), ('bench.html', 'bench.html#_run_problem')]
-
-def test_links_land(proc):
-    "No internal link or anchor is broken but the known ones listed above"
-    assert [b for b in broken_links(proc) if b not in KNOWN_BROKEN] == []
-
-@pytest.mark.xfail(strict=True, reason="known broken links in the code notebooks (KNOWN_BROKEN): 04_timing links `_fit`, "
-                   "05_report `_row`, 09_bench `_run_problem`, 06_jit `_gemm_rows` (twice) and '#compile-time' (its "
-                   "'## Compile time' section is `#` comments in a code cell); fix them there, then drop this mark and the list")
 def test_no_broken_links(proc):
+    "No internal link or anchor of the site is broken: every page, heading and documented name a link names exists"
     assert broken_links(proc) == []
 
 @pytest.mark.skipif(not shutil.which('pandoc'), reason="pandoc is not installed here")
