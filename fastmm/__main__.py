@@ -111,7 +111,7 @@ def _stderr(msg, end='\n'):
     try: sys.stderr.write(msg + end); sys.stderr.flush()
     except (BrokenPipeError, OSError, AttributeError): pass
 
-def run(p, # What to run: a `Plan`, from `check_args`
+def run(p, # What to run: a Plan, from check_args
         progress:bool=False, # Show a progress line on standard error
        ):
     "Run the ladder or the sweep that `p` describes"

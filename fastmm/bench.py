@@ -86,9 +86,9 @@ def _result(p:Plan) -> BenchResult:
     return BenchResult(p.kind, p.settings(), info, notes=list(p.notes))
 def _inputs(p:Plan, m, k, n): return make_inputs(m, k, n, p.dtype, p.device, p.seed)
 
-def ladder(p:Plan=None, # What to run, from `plan(shape=...)` (default: `plan()`, every rung on the seed problem)
+def ladder(p:Plan=None, # What to run, from plan(shape=...) (default: plan(), every rung on the seed problem)
            say:Callable=None, # Called with a short message at each step, e.g. for a progress line
-           clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests, which times in this process)
+           clock:Callable=time.perf_counter, # Seconds, as a float (a FakeClock in tests, which times in this process)
           ) -> BenchResult:
     "Time every rung of the plan on its one problem and compare them"
     p = plan() if p is None else p
@@ -101,9 +101,9 @@ def ladder(p:Plan=None, # What to run, from `plan(shape=...)` (default: `plan()`
     return res
 
 # %% ../nbs/09_bench.ipynb #ae28cb00
-def sweep(p:Plan, # What to run, from `plan(sizes=...)`
+def sweep(p:Plan, # What to run, from plan(sizes=...)
           say:Callable=None, # Called with a short message at each step, e.g. for a progress line
-          clock:Callable=time.perf_counter, # Seconds, as a float (a `FakeClock` in tests, which times in this process)
+          clock:Callable=time.perf_counter, # Seconds, as a float (a FakeClock in tests, which times in this process)
          ) -> BenchResult:
     "Time the plan's rungs on n×n @ n×n problems for each of its sizes n"
     if p.kind != 'sweep': raise ValueError("sweep needs a plan with sizes; a plan with a shape is for ladder")

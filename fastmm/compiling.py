@@ -10,7 +10,7 @@ import _thread, signal, sys, threading
 __all__ = ['needs_compiling', 'CtrlC']
 
 # %% ../nbs/09a_compiling.ipynb #3fb95998
-def needs_compiling(rungs:list, # `Rung`s; those without compiled functions are ignored
+def needs_compiling(rungs:list, # Rungs; those without compiled functions are ignored
                     dtype:str='float32', # 'float32' or 'float64'
                    ) -> bool:
     "Whether the first call of `rungs` in `dtype` will compile, having nothing for this CPU in numba's disk cache"

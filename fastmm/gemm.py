@@ -141,7 +141,7 @@ MC_BYTES = 16 << 20  # the most memory a packed block of `a` takes, per thread
 
 @functools.cache
 def block_sizes(itemsize:int, # Bytes per element
-                caches:tuple=None, # ((level, bytes), ...), as `tuple(cache_sizes().items())` (default: this machine's)
+                caches:tuple=None, # ((level, bytes), ...), as tuple(cache_sizes().items()) (default: this machine's)
                ) -> tuple: # (KC, MC, NC)
     "Block sizes for the packed kernel: a sliver of `a` fills L1 (KC), a panel of `b` half of L2 (NC), at least 4 slivers wide"
     caches = cache_sizes() if caches is None else dict(caches)
@@ -225,9 +225,9 @@ def _workspace(nt, size, dtype):
         ws = _aligned(nt, size, dtype); _workspaces.ws = ws
     return ws
 
-def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or float64 arrays; `c` is overwritten
-         threads:int=1, # Threads to use (fewer if `a` has too few rows to share)
-         blocks:tuple=None, # (KC, MC, NC); default: `block_sizes`
+def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or float64 arrays; c is overwritten
+         threads:int=1, # Threads to use (fewer if a has too few rows to share)
+         blocks:tuple=None, # (KC, MC, NC); default: block_sizes
         ) -> np.ndarray:
     "c = a @ b with the packed micro-kernel"
     m, n = a.shape[0], b.shape[1]

@@ -14,7 +14,7 @@ __all__ = ['make_inputs', 'serve', 'Worker', 'Timer', 'Isolation']
 
 # %% ../nbs/08b_isolation.ipynb #70b7b028
 def make_inputs(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
-                dtype:str, device:str, seed:int, # One of `BENCH_DTYPES`; the device; the seed
+                dtype:str, device:str, seed:int, # One of BENCH_DTYPES; the device; the seed
                ) -> tuple: # (a, b)
     "The random operands of a problem, the same in every process for the same seed"
     g = torch.Generator().manual_seed(seed)

@@ -54,7 +54,7 @@ def as_array(t:Tensor) -> np.ndarray:
     "A C-contiguous NumPy array of the CPU tensor `t`: a view where it can be, else a copy"
     return np.ascontiguousarray(t.detach().resolve_conj().resolve_neg().numpy())
 
-def numba_into(kernel:Callable, # Called as `kernel(a, b, c)` on NumPy arrays; writes `a @ b` into `c`
+def numba_into(kernel:Callable, # Called as kernel(a, b, c) on NumPy arrays; writes a @ b into c
               ) -> Callable:
     "The `into(a, b, c)` that `outside_torch` calls, for a kernel on NumPy arrays"
     return lambda a, b, c: kernel(as_array(a), as_array(b), c.numpy())

@@ -58,7 +58,7 @@ def available(device:str) -> int|None:
 
 def check_fits(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
                itemsize:int, # Bytes per element
-               device:str='cpu', limit:int=None, # Bytes available (default: `available(device)`)
+               device:str='cpu', limit:int=None, # Bytes available (default: available(device))
               ):
     "Raise `TooBig` unless the inputs and the result of m×k @ k×n fit in memory, with room to spare"
     need = (m * k + k * n + m * n) * itemsize
@@ -146,16 +146,16 @@ def _isolate(isolate, device, pools):
 
 # %% ../nbs/08a_plan.ipynb #0eeeed41
 def plan(rungs=None, # Rung names, a list or a comma-separated string (default: every rung that can take part)
-         shape=None, # (m, k, n): a ladder on (m×k) @ (k×n) (default, without `sizes`: the seed problem 5×784 @ 784×10)
+         shape=None, # (m, k, n): a ladder on (m×k) @ (k×n) (default, without sizes: the seed problem 5×784 @ 784×10)
          sizes=None, # Square sizes n: a sweep on n×n @ n×n
-         dtype:str='float32', device:str='cpu', # What the run uses: one of `BENCH_DTYPES`; 'cpu' or 'cuda'
+         dtype:str='float32', device:str='cpu', # What the run uses: one of BENCH_DTYPES; 'cpu' or 'cuda'
          threads:int=None, # Threads, 1 to the CPUs this process may use (default: torch's current number)
          seed:int=0, # Seed of the random inputs, 0 to 2⁶⁴ - 1
          min_run_time:float=0.25, min_blocks:int=3, # Timing per rung and problem, at least: seconds, blocks
          max_call:float=None, # Seconds (default: 60, or 0.5 in a sweep of every rung)
          max_mem:float=None, # Bytes (default: half the memory available on the device)
-         peak:bool=False, tf32:bool=False, # See `Plan`
-         isolate:bool=None, # See `Plan` (default: on the CPU, where the rungs use more than one thread pool)
+         peak:bool=False, tf32:bool=False, # See Plan
+         isolate:bool=None, # See Plan (default: on the CPU, where the rungs use more than one thread pool)
         ) -> Plan:
     "Check a request to the benchmark, every rule once, and make it a `Plan`"
     kind, problems = _problems((5, 784, 10) if shape is None and sizes is None else shape, sizes)

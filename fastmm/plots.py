@@ -21,13 +21,13 @@ LOOKS = {  # rung -> (colour, marker), the same on every figure
 _FAMILY_LOOK = {'Python loops': '#e34a33', 'PyTorch ops': '#31a354', 'BLAS': '#636363', 'compiled': '#3182bd', 'GPU': '#756bb1'}
 
 def rung_style(name:str, # The rung's name
-               family:str='compiled', # Its family, for a rung `LOOKS` does not know
+               family:str='compiled', # Its family, for a rung LOOKS does not know
               ) -> tuple: # (colour, marker)
     "The colour and marker of rung `name` on every figure"
     if name in LOOKS: return LOOKS[name]
     return _FAMILY_LOOK.get(family, '#3182bd'), 'osD^vP*Xph'[sum(map(ord, name)) % 10]
 
-def rung_styles(rows:list) -> dict: # rung -> (colour, marker), for the rungs of `rows`
+def rung_styles(rows:list) -> dict: # rung -> (colour, marker), for the rungs of rows
     "The style of each rung in a result's rows"
     return {r['rung']: rung_style(r['rung'], r.get('family', 'compiled')) for r in rows}
 

@@ -5,7 +5,7 @@
 # %% ../nbs/05_report.ipynb #7b9dc250
 from __future__ import annotations
 import json, math, os, stat, tempfile, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from .matmul import FAMILIES
 from .machine import machine_summary
@@ -96,9 +96,11 @@ class BenchResult:
     kind: str                 # 'ladder' (rungs on one problem) or 'sweep' (rungs on growing square problems)
     settings: dict            # dtype, device, threads, seed, timing options, problem
     machine: dict             # `machine_info()` of the machine it ran on
-    rows: list = field(default_factory=list)   # one dict per rung (and size)
-    notes: list = field(default_factory=list)  # one-line remarks, e.g. rungs left out and why
+    rows: list = None         # one dict per rung (and size) (default: none yet)
+    notes: list = None        # one-line remarks, e.g. rungs left out and why (default: none)
     interrupted: bool = False # whether the run was stopped early (its rows are those measured so far)
+
+    def __post_init__(self): self.rows, self.notes = self.rows or [], self.notes or []
 
     def to_dict(self) -> dict: return dict(schema=SCHEMA, kind=self.kind, settings=self.settings, machine=self.machine,
                                           rows=self.rows, notes=self.notes, interrupted=self.interrupted)

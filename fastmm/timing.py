@@ -5,7 +5,7 @@
 # %% ../nbs/04_timing.ipynb #5e25f751
 from __future__ import annotations
 import contextlib, statistics, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 import torch
 
@@ -20,7 +20,7 @@ class FakeClock:
     def __call__(self) -> float: return self.t
     def advance(self, dt:float): self.t += dt
 
-    def rung(self, cost:Callable, # `cost(m, k, n)`: seconds one call on m×k @ k×n takes on this clock
+    def rung(self, cost:Callable, # cost(m, k, n): seconds one call on m×k @ k×n takes on this clock
             ) -> Callable:
         "A stand-in matmul: it returns `a @ b` and advances the clock by `cost(m, k, n)`"
         def matmul_stand_in(a, b):
@@ -50,10 +50,10 @@ def threads(n:int): # Threads for torch, for the BLAS libraries threadpoolctl ca
         for (_, set_), o in zip(pools, old): set_(o)
 
 # %% ../nbs/04_timing.ipynb #b49a5877
-def time_block(fn:Callable, # Called as `fn()`
+def time_block(fn:Callable, # Called as fn()
                number:int, # Calls in the block
                clock:Callable=time.perf_counter, # Seconds, as a float
-               sync:Callable=None, # Waits for queued work (e.g. `torch.cuda.synchronize`), if any
+               sync:Callable=None, # Waits for queued work (e.g. torch.cuda.synchronize), if any
               ) -> float: # Seconds the block took
     "Time `number` calls of `fn()` between two clock reads"
     if sync: sync()
@@ -112,12 +112,12 @@ class Local:
         return calls_per_block(self.fn, target, self.clock, self.sync)
     def block(self, number:int) -> float: return time_block(self.fn, number, self.clock, self.sync)
 
-def measure(fns:dict, # name -> function called as `fn()`, or a timer with `calibrate` and `block` (see `Local`)
+def measure(fns:dict, # name -> function called as fn(), or a timer with calibrate and block (see Local)
             min_run_time:float=0.25, # Seconds of blocks each function gets, at least
             min_blocks:int=3, # Blocks each function gets, at least
-            clock:Callable=time.perf_counter, sync:Callable=None, # See `time_block` (for plain functions)
-            blocks:int=10, # Aim for this many blocks in `min_run_time`
-           ) -> dict: # name -> `Timing`
+            clock:Callable=time.perf_counter, sync:Callable=None, # See time_block (for plain functions)
+            blocks:int=10, # Aim for this many blocks in min_run_time
+           ) -> dict: # name -> Timing
     "Time each function of `fns` in interleaved rounds of blocks"
     timers = {k: f if hasattr(f, 'block') else Local(f, clock, sync) for k, f in fns.items()}
     numbers = {k: t.calibrate(min_run_time / blocks) for k, t in timers.items()}
@@ -160,13 +160,14 @@ class Estimate:
     "Seconds one call is expected to take, and how that was found"
     seconds: float   # the estimate (or measurement) of one call
     measured: bool   # True when the full problem itself was timed
-    points: list = field(default_factory=list)  # [(m, k, n, seconds)] timed on the way
+    points: list = None  # [(m, k, n, seconds)] timed on the way (default: none)
+    def __post_init__(self): self.points = [] if self.points is None else self.points
 
-def estimate_call(fn:Callable, # Called as `fn(a, b)`
+def estimate_call(fn:Callable, # Called as fn(a, b)
                   a:torch.Tensor, b:torch.Tensor, # The full problem
                   budget:float=0.02, # Stop growing the copies once a call takes this long, in seconds
                   reps:int=3, # Calls at each size; the fastest counts
-                  clock:Callable=time.perf_counter, sync:Callable=None, # See `time_block`
+                  clock:Callable=time.perf_counter, sync:Callable=None, # See time_block
                   limit:float=None, # Stop as soon as one call takes longer than this, in seconds: the full call would too
                  ) -> Estimate:
     "Estimate one call of `fn(a, b)` from warm calls on growing copies of the problem, separating overhead from work"
