@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import torch
 from torch import Tensor
-from .matmul import outside_torch, rung, verify
+from .matmul import outside_torch, rung
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'PUBLISHED_PEAKS',
-           'interpreting', 'gpu_rung', 'matmul_triton_naive', 'check_gpu_rung', 'programs', 'kernel_args', 'launch',
-           'matmul_triton_tiled', 'smem_bytes', 'config_space', 'shared_memory_limit', 'config_dict', 'prune_configs',
-           'matmul_triton_tuned', 'matmul_triton_tf32x3', 'round_tf32', 'capability', 'use_tma', 'sm_count',
-           'matmul_triton_persistent', 'published_peak']
+__all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'interpreting',
+           'gpu_rung', 'matmul_triton_naive', 'programs', 'kernel_args', 'launch', 'matmul_triton_tiled', 'smem_bytes',
+           'config_space', 'shared_memory_limit', 'config_dict', 'prune_configs', 'matmul_triton_tuned',
+           'matmul_triton_tf32x3', 'round_tf32', 'capability', 'use_tma', 'sm_count', 'matmul_triton_persistent']
 
 # %% ../nbs/07_gpu.ipynb #eb0979b8
 try:
@@ -69,20 +68,6 @@ def matmul_triton_naive(a:Tensor, # m×k matrix
         m, k, n = a.shape[0], a.shape[1], b.shape[1]
         _naive[(m, n)](a, b, c, m, n, k, *a.stride(), *b.stride(), *c.stride())
     return _run(matmul_triton_naive.rung, launch, a, b)
-
-# %% ../nbs/07_gpu.ipynb #48ca7850
-def check_gpu_rung(f, # A GPU rung
-                   shapes:list, # (m, k, n) problems to check
-                   device:str=None, # Where to run (default: 'cuda' if there is a GPU, else the CPU, interpreted)
-                  ):
-    "Verify `f` against `a @ b` on `shapes` in each of its dtypes, contiguous and transposed"
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    g = torch.Generator().manual_seed(0)
-    for dtype in f.rung.dtypes:
-        for m, k, n in shapes:
-            a, b = (torch.randn(*s, generator=g).to(dtype).to(device) for s in ((m, k), (k, n)))
-            verify(f, a, b)
-            verify(f, torch.randn(k, m, generator=g).to(dtype).to(device).T, b)
 
 # %% ../nbs/07_gpu.ipynb #ee87048b
 def _tf32(x):
@@ -344,17 +329,3 @@ def matmul_triton_persistent(a:Tensor, # m×k matrix
                             ) -> Tensor: # m×n matrix
     "`a @ b` on the GPU with an autotuned persistent kernel"
     return _run(matmul_triton_persistent.rung, lambda a, b, c: launch('triton_persistent', a, b, c), a, b)
-
-# %% ../nbs/07_gpu.ipynb #22c8877c
-PUBLISHED_PEAKS = {  # TFLOP/s, dense, from NVIDIA's H100/H200 datasheets (SXM boards)
-    'H100': dict(float32=67, tf32=495, float16=989, bfloat16=989),
-    'H200': dict(float32=67, tf32=495, float16=989, bfloat16=989),
-}
-
-def published_peak(gpu:str, # GPU name, as `torch.cuda.get_device_name` gives it
-                   dtype:str, # 'float32', 'tf32', 'float16' or 'bfloat16'
-                  ) -> float|None: # TFLOP/s, or None for a GPU not in the table
-    "NVIDIA's published dense peak for `gpu` in `dtype`"
-    for name, peaks in PUBLISHED_PEAKS.items():
-        if name in (gpu or '') and 'PCIe' not in gpu: return peaks.get(dtype)
-    return None

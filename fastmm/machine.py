@@ -10,9 +10,9 @@ from pathlib import Path
 import fastmm
 
 # %% auto #0
-__all__ = ['BLAS_ENV', 'THREAD_VARS', 'cpu_model', 'cpu_vendor', 'usable_cpus', 'memory_available', 'cache_sizes', 'torch_blas',
-           'numpy_blas', 'benchmark_env', 'thread_settings', 'cpu_clock', 'git_commit', 'machine_info',
-           'machine_summary']
+__all__ = ['BLAS_ENV', 'THREAD_VARS', 'PUBLISHED_PEAKS', 'cpu_model', 'cpu_vendor', 'usable_cpus', 'memory_available',
+           'cache_sizes', 'torch_blas', 'numpy_blas', 'benchmark_env', 'thread_settings', 'cpu_clock', 'git_commit',
+           'machine_info', 'machine_summary', 'published_peak']
 
 # %% ../nbs/00_machine.ipynb #d39ea3e5
 def cpu_model() -> str:
@@ -202,3 +202,17 @@ def machine_summary(info:dict=None) -> str:
     return (f"{info['cpu']} ({info['simd']}), {info['cpus']} CPUs, {t} thread{'s' * (t != 1)}, torch {v['torch']} "
             f"with {_blas_name(blas['torch'])}, numpy {v['numpy']} with {_blas_name(blas['numpy'])}, "
             f"device {info['device']}{gpu}, {info['date'].replace('T', ' ').replace('Z', ' UTC')}")
+
+# %% ../nbs/00_machine.ipynb #bc347c9c
+PUBLISHED_PEAKS = {  # TFLOP/s, dense, from NVIDIA's H100/H200 datasheets (SXM boards)
+    'H100': dict(float32=67, tf32=495, float16=989, bfloat16=989),
+    'H200': dict(float32=67, tf32=495, float16=989, bfloat16=989),
+}
+
+def published_peak(gpu:str, # GPU name, as `torch.cuda.get_device_name` gives it
+                   dtype:str, # 'float32', 'tf32', 'float16' or 'bfloat16'
+                  ) -> float|None: # TFLOP/s, or None for a GPU not in the table
+    "NVIDIA's published dense peak for `gpu` in `dtype`"
+    for name, peaks in PUBLISHED_PEAKS.items():
+        if name in (gpu or '') and 'PCIe' not in gpu: return peaks.get(dtype)
+    return None

@@ -11,8 +11,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FLOATS', 'MATMUL_DTYPES', 'dtype_names', 'matmul_shapes', 'Rung', 'rung', 'error_bound', 'verify',
-           'matmul_naive', 'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full', 'matmul_einsum',
-           'matmul_torch', 'with_grad', 'outside_torch']
+           'check_rung', 'matmul_naive', 'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full',
+           'matmul_einsum', 'matmul_torch', 'with_grad', 'outside_torch']
 
 # %% ../nbs/01_matmul.ipynb #79f195d3
 def _dims(t): return '×'.join(map(str, t.shape)) or '()'
@@ -105,6 +105,22 @@ def verify(f, # A rung, or any function called as `f(a, b)`
         i,j = divmod(int(err.argmax()), n)
         raise ValueError(f"{what} disagrees with a @ b: c[{i},{j}] is {c[i,j].item():.6g}, expected {ref[i,j].item():.6g}")
     return c
+
+# %% ../nbs/01_matmul.ipynb #8735bd88
+def check_rung(f, # A rung, or any function called as `f(a, b)`
+               shapes:list, # (m, k, n) problems to check
+               device:str=None, # Where (default: 'cuda' for a CUDA-only rung when there is a GPU, else the CPU)
+               dtypes:tuple=None, # The dtypes to check (default: the rung's `dtypes`, or float32 and float64)
+              ):
+    "Verify `f` against `a @ b` on `shapes`, in each of its dtypes, contiguous and transposed"
+    r = f if isinstance(f, Rung) else getattr(f, 'rung', None)
+    device = device or ('cuda' if r and r.devices == ('cuda',) and torch.cuda.is_available() else 'cpu')
+    g = torch.Generator().manual_seed(0)
+    for dtype in dtypes or (r and r.dtypes) or (torch.float32, torch.float64):
+        def rand(*s): return torch.randn(*s, generator=g, dtype=torch.float64).to(dtype).to(device)
+        for m, k, n in shapes:
+            a, b, at, bt = rand(m, k), rand(k, n), rand(k, m).T, rand(n, k).T
+            for x, y in ((a, b), (at, bt), (at, b)): verify(f, x, y)
 
 # %% ../nbs/01_matmul.ipynb #99b7a296
 @rung("three nested Python loops, one scalar multiply-add at a time, in the inputs' dtype", 'Python loops',
