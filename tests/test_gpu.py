@@ -7,8 +7,8 @@ pytest.importorskip('triton', reason='the GPU rungs need triton (pip install "fa
 
 CHECK = '''
 import torch
-from fastmm.gpu import (matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3,
-                        matmul_triton_persistent, interpreting)
+from fastmm.gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, interpreting
+from fastmm.hopper import matmul_triton_tf32x3, matmul_triton_persistent
 from fastmm.matmul import check_rung, verify
 assert interpreting()
 odd = [(1, 1, 1), (7, 13, 11), (3, 37, 5), (67, 70, 45), (0, 3, 4), (3, 0, 4), (3, 4, 0)]
