@@ -5,16 +5,16 @@
 # %% ../nbs/07_gpu.ipynb #3152ba14
 from __future__ import annotations
 import os
+from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
-from .matmul import outside_torch, rung, verify
+from .matmul import outside_torch, rung
 
 # %% auto #0
-__all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'PUBLISHED_PEAKS',
-           'interpreting', 'gpu_rung', 'matmul_triton_naive', 'check_gpu_rung', 'programs', 'kernel_args', 'launch',
-           'matmul_triton_tiled', 'smem_bytes', 'config_space', 'shared_memory_limit', 'config_dict', 'prune_configs',
-           'matmul_triton_tuned', 'matmul_triton_tf32x3', 'round_tf32', 'capability', 'use_tma', 'sm_count',
-           'matmul_triton_persistent', 'published_peak']
+__all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'interpreting',
+           'gpu_rung', 'run_triton', 'matmul_triton_naive', 'block_dot', 'tile_of', 'block_product', 'store_block',
+           'Kernel', 'programs', 'kernel_args', 'launch', 'matmul_triton_tiled', 'smem_bytes', 'config_space',
+           'shared_memory_limit', 'config_dict', 'prune_configs', 'autotuned', 'matmul_triton_tuned']
 
 # %% ../nbs/07_gpu.ipynb #eb0979b8
 try:
@@ -43,7 +43,10 @@ def _precision(dtype):
     if dtype != torch.float32: return None
     return 'tf32' if torch.backends.cuda.matmul.allow_tf32 else 'ieee'
 
-def _run(r, compute, a:Tensor, b:Tensor) -> Tensor:
+def run_triton(r, # The rung's Rung
+               compute, # `compute(a, b, c)` writes `a @ b` into `c`
+               a:Tensor, b:Tensor, # The operands
+              ) -> Tensor:
     "`a @ b` by rung `r`'s `compute(a, b, c)`, through `outside_torch`: on a CUDA GPU, or on the CPU in the interpreter"
     return outside_torch(r, compute, a, b, ('cuda', 'cpu') if interpreting() else ('cuda',),
                          " (on the CPU the Triton rungs run only in Triton's interpreter, with TRITON_INTERPRET=1)")
@@ -68,29 +71,15 @@ def matmul_triton_naive(a:Tensor, # m×k matrix
     def launch(a, b, c):
         m, k, n = a.shape[0], a.shape[1], b.shape[1]
         _naive[(m, n)](a, b, c, m, n, k, *a.stride(), *b.stride(), *c.stride())
-    return _run(matmul_triton_naive.rung, launch, a, b)
-
-# %% ../nbs/07_gpu.ipynb #48ca7850
-def check_gpu_rung(f, # A GPU rung
-                   shapes:list, # (m, k, n) problems to check
-                   device:str=None, # Where to run (default: 'cuda' if there is a GPU, else the CPU, interpreted)
-                  ):
-    "Verify `f` against `a @ b` on `shapes` in each of its dtypes, contiguous and transposed"
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    g = torch.Generator().manual_seed(0)
-    for dtype in f.rung.dtypes:
-        for m, k, n in shapes:
-            a, b = (torch.randn(*s, generator=g).to(dtype).to(device) for s in ((m, k), (k, n)))
-            verify(f, a, b)
-            verify(f, torch.randn(k, m, generator=g).to(dtype).to(device).T, b)
+    return run_triton(matmul_triton_naive.rung, launch, a, b)
 
 # %% ../nbs/07_gpu.ipynb #ee87048b
 def _tf32(x):
     "x rounded to the nearest TF32 value (10 bits of mantissa), still a float32"
     return ((x.to(tl.uint32, bitcast=True) + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
 
-def _dot(x, y, acc, PRECISION: tl.constexpr):
-    "acc + x @ y; in 'tf32x3' (step 4), x = hi + lo and y likewise in TF32 parts, and lo·hi + hi·lo + hi·hi"
+def block_dot(x, y, acc, PRECISION: tl.constexpr):
+    "acc + x @ y; in 'tf32x3' (step 4, next page), x = hi + lo and y likewise in TF32 parts, and lo·hi + hi·lo + hi·hi"
     if PRECISION == 'tf32x3':
         xh, yh = _tf32(x), _tf32(y)
         xl, yl = _tf32(x - xh), _tf32(y - yh)
@@ -100,7 +89,7 @@ def _dot(x, y, acc, PRECISION: tl.constexpr):
     else: acc = tl.dot(x, y, acc, input_precision=PRECISION)
     return acc
 
-def _tile_of(t, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
+def tile_of(t, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):
     "The (row, column) of the block of c that is tile t, walking GROUP_M rows of blocks column by column"
     grid_m, grid_n = tl.cdiv(M, BLOCK_M), tl.cdiv(N, BLOCK_N)
     per_group = GROUP_M * grid_n                                # tiles in a group of GROUP_M rows of blocks
@@ -108,7 +97,7 @@ def _tile_of(t, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.
     rows = tl.minimum(grid_m - first_m, GROUP_M)
     return first_m + (t % per_group) % rows, (t % per_group) // rows
 
-def _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+def block_product(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
            BLOCK_K: tl.constexpr, PRECISION: tl.constexpr, UPCAST: tl.constexpr):
     "Block (pid_m, pid_n) of a @ b in float32, from masked BLOCK_K-deep loads of a and b"
     rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -120,25 +109,25 @@ def _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M: tl.constexp
         x = tl.load(a + rm[:, None] * sam + ka[None, :] * sak, mask=(rm[:, None] < M) & (ka[None, :] < K), other=0.)
         y = tl.load(b + ka[:, None] * sbk + rn[None, :] * sbn, mask=(ka[:, None] < K) & (rn[None, :] < N), other=0.)
         if UPCAST: x, y = x.to(tl.float32), y.to(tl.float32)     # only in the interpreter: see below
-        acc = _dot(x, y, acc, PRECISION)
+        acc = block_dot(x, y, acc, PRECISION)
     return acc
 
-def _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+def store_block(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     "Store block (pid_m, pid_n) of c in c's dtype, where it lies inside c"
     rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     tl.store(c + rm[:, None] * scm + rn[None, :] * scn, acc.to(c.dtype.element_ty), mask=(rm[:, None] < M) & (rn[None, :] < N))
 
-if triton: _tf32, _dot, _tile_of, _block, _store = map(triton.jit, (_tf32, _dot, _tile_of, _block, _store))
+if triton: _tf32, block_dot, tile_of, block_product, store_block = map(triton.jit, (_tf32, block_dot, tile_of, block_product, store_block))
 
 # %% ../nbs/07_gpu.ipynb #b0ae621b
 def _tiled_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
                   PRECISION: tl.constexpr, UPCAST: tl.constexpr):
     "One BLOCK_M×BLOCK_N block of c per program, from BLOCK_K-deep blocks of a and b multiplied by tl.dot"
-    pid_m, pid_n = _tile_of(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
-    acc = _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M, BLOCK_N, BLOCK_K, PRECISION, UPCAST)
-    _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M, BLOCK_N)
+    pid_m, pid_n = tile_of(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
+    acc = block_product(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M, BLOCK_N, BLOCK_K, PRECISION, UPCAST)
+    store_block(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M, BLOCK_N)
 
 _tiled = triton.jit(_tiled_kernel) if triton else None
 
@@ -146,7 +135,17 @@ _tiled = triton.jit(_tiled_kernel) if triton else None
 def _config(bm, bn, bk, stages, warps, group=8): return dict(BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, GROUP_M=group, num_stages=stages, num_warps=warps)
 
 TILED = _config(64, 64, 32, 3, 4, group=1)  # the tiled rung's blocks, with Triton's default stages and warps
-KERNELS = {'triton_naive': (_naive, None, {}, False, None), 'triton_tiled': (_tiled, None, TILED, False, None)}  # filled step by step
+
+class Kernel(NamedTuple):
+    "A rung's Triton kernel, and what `launch` needs to know to run it"
+    jit: object                  # The kernel, compiled by `triton.jit`
+    tuned: object = None         # Its autotuned version, for a rung without a fixed configuration
+    config: dict|None = None     # Its fixed configuration
+    precision: str|None = None   # Its own float32 precision ('tf32x3'), whatever torch allows
+    sms: Callable|None = None    # A persistent kernel's `sms(device)`: how many programs at most
+    tma: Callable|None = None    # `tma(a, b, c)`: whether to launch the TMA version, the rung's name + '_tma'
+
+KERNELS = {'triton_naive': Kernel(_naive, config={}), 'triton_tiled': Kernel(_tiled, config=TILED)}  # filled step by step
 LAUNCHES = {}  # (rung, shapes, dtype, strides, device, precision, TMA, config) → (kernel, grid, arguments)
 
 def programs(m:int, n:int, # c is m×n
@@ -162,37 +161,40 @@ def kernel_args(a:Tensor, b:Tensor, c:Tensor) -> tuple:
     return (a, b, c, a.shape[0], b.shape[1], a.shape[1], *a.stride(), *b.stride(), *c.stride())
 
 # %% ../nbs/07_gpu.ipynb #5bce619f
-def _plan(rung, a, b, c, config, tma, prec):
+def _plan(rung, kernels, a, b, c, config, tma, prec):
     "The kernel, grid and constant arguments of `rung` for these operands (an autotuned rung tunes here, once)"
-    kernel, tuned, fixed, persistent, _ = KERNELS[rung + '_tma' * tma]
+    k = kernels[rung + '_tma' * tma]
     m, n = a.shape[0], b.shape[1]
-    if rung == 'triton_naive': return kernel, (m, n), {}
-    sms = sm_count(a.device) if persistent else None
+    if rung == 'triton_naive': return k.jit, (m, n), {}
+    sms = k.sms(a.device) if k.sms else None
     extra = dict(PRECISION=prec, UPCAST=interpreting() and a.dtype == torch.bfloat16, **({'NUM_SMS': sms} if sms else {}))
     if tma and a.is_cuda: triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=a.device))
-    meta = config or fixed
+    meta = config or k.config
     if meta is None and interpreting(): meta = config_space(a.element_size(), shared_memory_limit(a.device), tma)[0]
     if meta is None:
-        tuned[lambda META: programs(m, n, META, sms)](*kernel_args(a, b, c), **extra)
-        meta = config_dict(tuned.best_config)
-    return kernel, programs(m, n, meta, sms), {**meta, **extra}
+        k.tuned[lambda META: programs(m, n, META, sms)](*kernel_args(a, b, c), **extra)
+        meta = config_dict(k.tuned.best_config)
+    return k.jit, programs(m, n, meta, sms), {**meta, **extra}
 
-def launch(rung:str, # A key of `KERNELS`: 'triton_naive', 'triton_tiled', 'triton_tuned', ...
+def launch(rung:str, # A key of kernels: 'triton_naive', 'triton_tiled', 'triton_tuned', ...
            a:Tensor, b:Tensor, # The operands
            c:Tensor, # The result, written in place
            config:dict=None, # A configuration to launch with, instead of the rung's own (fixed, or autotuned)
-           tma:bool=None, # For the persistent rung: TMA descriptors or not (default: as `use_tma` says)
+           tma:bool=None, # For a kernel with a TMA version: use it or not (default: as its Kernel.tma says)
+           kernels:dict=None, # The registry of Kernels to find rung in (default: KERNELS)
           ) -> dict: # The configuration and constant arguments of the launch
     "Compute `a @ b` into `c` with `rung`'s kernel, the launch cached per shapes, dtype, strides and precision"
-    if rung not in KERNELS or rung.endswith('_tma'): raise ValueError(f"rung must be one of {', '.join(k for k in KERNELS if not k.endswith('_tma'))}, got {rung!r}")
-    prec = KERNELS[rung][4] or _precision(a.dtype)
-    if KERNELS[rung][3] and tma is None: tma = use_tma(capability(a.device), a, b, c)
+    kernels = kernels or KERNELS
+    if rung not in kernels or rung.endswith('_tma'): raise ValueError(f"rung must be one of {', '.join(k for k in kernels if not k.endswith('_tma'))}, got {rung!r}")
+    k = kernels[rung]
+    prec = k.precision or _precision(a.dtype)
+    if k.tma and tma is None: tma = k.tma(a, b, c)
     key = (rung, a.shape, b.shape, a.dtype, a.stride(), b.stride(), c.stride(), a.device, prec, bool(tma),
            tuple(config.items()) if config else None)
-    if key not in LAUNCHES: LAUNCHES[key] = _plan(rung, a, b, c, config, bool(tma), prec)
+    if key not in LAUNCHES: LAUNCHES[key] = _plan(rung, kernels, a, b, c, config, bool(tma), prec)
     kernel, grid, meta = LAUNCHES[key]
     kernel[grid](*kernel_args(a, b, c), **meta)
-    return dict(meta, TMA=bool(tma)) if KERNELS[rung][3] else dict(meta)
+    return dict(meta, TMA=bool(tma)) if k.tma else dict(meta)
 
 # %% ../nbs/07_gpu.ipynb #06a2445b
 @gpu_rung("Triton, 64×64 blocks of c from 32-deep blocks multiplied by tl.dot (tensor cores), float32 accumulator", 'triton_tiled')
@@ -200,7 +202,7 @@ def matmul_triton_tiled(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` on the GPU with fixed 64×64×32 blocks and `tl.dot`"
-    return _run(matmul_triton_tiled.rung, lambda a, b, c: launch('triton_tiled', a, b, c), a, b)
+    return run_triton(matmul_triton_tiled.rung, lambda a, b, c: launch('triton_tiled', a, b, c), a, b)
 
 # %% ../nbs/07_gpu.ipynb #af98aedd
 HOPPER_SMEM = 227 * 1024  # bytes of shared memory one block may use on an H100 or H200
@@ -223,7 +225,7 @@ def smem_bytes(cfg:dict, # A configuration: BLOCK_M, BLOCK_N, BLOCK_K, num_stage
 
 def config_space(width:int, # Bytes per input element: 2 (float16, bfloat16) or 4 (float32)
                  limit:int=HOPPER_SMEM, # Shared memory one block may use, in bytes
-                 store:bool=False, # As in `smem_bytes`
+                 store:bool=False, # As in smem_bytes
                 ) -> list: # Configurations, as dicts
     "The candidates for `width` that fit in `limit` bytes of shared memory, and always the tiled rung's `TILED`"
     if width not in CANDIDATES: raise ValueError(f"width must be 2 or 4 bytes per element, got {width!r}")
@@ -241,9 +243,9 @@ def config_dict(c) -> dict:
     "A `triton.Config` as one of fastmm's configuration dicts"
     return dict(c.kwargs, num_stages=c.num_stages, num_warps=c.num_warps)
 
-def prune_configs(configs:list, # `triton.Config`s
-                  named_args:dict, # The kernel's arguments, by name (`a` among them)
-                  store:bool=False, # As in `smem_bytes`
+def prune_configs(configs:list, # triton.Configs
+                  named_args:dict, # The kernel's arguments, by name (a among them)
+                  store:bool=False, # As in smem_bytes
                   **kwargs):
     "Triton's `early_config_prune`: keep the configurations in `config_space` for `a`'s width and device"
     a = named_args['a']
@@ -252,109 +254,21 @@ def prune_configs(configs:list, # `triton.Config`s
 
 CONFIGS = list({tuple(c.items()): c for w in (2, 4) for c in config_space(w, 2**40)}.values())  # every candidate
 
-def _autotuned(kernel, store=False):
+def autotuned(kernel, # A triton.jit kernel that takes kernel_args and a configuration
+              store:bool=False, # As in smem_bytes: whether the kernel stages c's block in shared memory
+             ):
+    "`kernel` autotuned over `CONFIGS`, pruned to the space of the input's width and the GPU"
     configs = [triton.Config({k: v for k, v in c.items() if k.isupper()}, num_stages=c['num_stages'], num_warps=c['num_warps'])
                for c in CONFIGS]
     prune = (lambda cs, args, **kw: prune_configs(cs, args, True, **kw)) if store else prune_configs
     return triton.autotune(configs, key=['M', 'N', 'K', 'PRECISION'], prune_configs_by={'early_config_prune': prune})(kernel)
 
-_tuned = _autotuned(_tiled) if triton else None
-KERNELS['triton_tuned'] = (_tiled, _tuned, None, False, None)
+_tuned = autotuned(_tiled) if triton else None
+KERNELS['triton_tuned'] = Kernel(_tiled, _tuned)
 
 @gpu_rung("Triton, autotuned blocks, warps and pipeline stages, grouped block order for L2 reuse, masked edges", 'triton_tuned')
 def matmul_triton_tuned(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` on the GPU with an autotuned tiled kernel"
-    return _run(matmul_triton_tuned.rung, lambda a, b, c: launch('triton_tuned', a, b, c), a, b)
-
-# %% ../nbs/07_gpu.ipynb #16d9363e
-KERNELS['triton_tf32x3'] = (_tiled, _tuned, None, False, 'tf32x3')
-
-@gpu_rung("Triton, the tuned kernel with float32 split into two TF32 parts and three tensor-core products (3×TF32)",
-          'triton_tf32x3', dtypes=(torch.float32,))
-def matmul_triton_tf32x3(a:Tensor, # m×k float32 matrix
-                         b:Tensor, # k×n float32 matrix
-                        ) -> Tensor: # m×n float32 matrix
-    "`a @ b` on the tensor cores to float32's accuracy, whatever `allow_tf32` says"
-    return _run(matmul_triton_tf32x3.rung, lambda a, b, c: launch('triton_tf32x3', a, b, c), a, b)
-
-def round_tf32(t:Tensor, # float32 tensor
-              ) -> Tensor: # float32 tensor of TF32 values
-    "`t` rounded to the nearest TF32 value, as the kernel's split does it"
-    if t.dtype != torch.float32: raise TypeError(f"round_tf32 takes float32, got {str(t.dtype).removeprefix('torch.')}")
-    return ((t.contiguous().view(torch.int32) + 0x1000) & -0x2000).view(torch.float32)
-
-# %% ../nbs/07_gpu.ipynb #2395a88a
-def _persistent_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
-                       BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                       PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
-    "NUM_SMS programs, each looping over the tiles of c: its own number, then every NUM_SMS-th after it"
-    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
-    for t in tl.range(tl.program_id(0), tiles, NUM_SMS, flatten=True):
-        pid_m, pid_n = _tile_of(t, M, N, BLOCK_M, BLOCK_N, GROUP_M)
-        acc = _block(a, b, M, N, K, sam, sak, sbk, sbn, pid_m, pid_n, BLOCK_M, BLOCK_N, BLOCK_K, PRECISION, UPCAST)
-        _store(c, acc, M, N, scm, scn, pid_m, pid_n, BLOCK_M, BLOCK_N)
-
-def _persistent_tma_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
-                           BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                           PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
-    "The persistent kernel, its blocks loaded and stored by the TMA unit through tensor descriptors"
-    da = tl.make_tensor_descriptor(a, shape=[M, K], strides=[sam, 1], block_shape=[BLOCK_M, BLOCK_K])
-    db = tl.make_tensor_descriptor(b, shape=[K, N], strides=[sbk, 1], block_shape=[BLOCK_K, BLOCK_N])
-    dc = tl.make_tensor_descriptor(c, shape=[M, N], strides=[scm, 1], block_shape=[BLOCK_M, BLOCK_N])
-    tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
-    for t in tl.range(tl.program_id(0), tiles, NUM_SMS, flatten=True):
-        pid_m, pid_n = _tile_of(t, M, N, BLOCK_M, BLOCK_N, GROUP_M)
-        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-        for k0 in range(0, K, BLOCK_K):
-            x, y = da.load([pid_m * BLOCK_M, k0]), db.load([k0, pid_n * BLOCK_N])
-            if UPCAST: x, y = x.to(tl.float32), y.to(tl.float32)
-            acc = _dot(x, y, acc, PRECISION)
-        dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N], acc.to(c.dtype.element_ty))
-
-_persistent, _persistent_tma = (triton.jit(_persistent_kernel), triton.jit(_persistent_tma_kernel)) if triton else (None, None)
-
-# %% ../nbs/07_gpu.ipynb #cc92fd62
-def capability(device) -> tuple|None:
-    "The CUDA compute capability of `device`, or None off the GPU"
-    device = torch.device(device)
-    return torch.cuda.get_device_capability(device) if device.type == 'cuda' else None
-
-def use_tma(cap:tuple|None, # Compute capability, as `capability` gives it
-            *ts:Tensor, # The matrices the descriptors would describe
-           ) -> bool:
-    "Whether the persistent rung loads through TMA: compute capability ≥ 9.0, rows contiguous and 16-byte aligned"
-    if cap is None or tuple(cap) < (9, 0): return False
-    return all(t.stride(1) == 1 and t.stride(0) * t.element_size() % 16 == 0 and t.data_ptr() % 16 == 0 for t in ts)
-
-def sm_count(device) -> int:
-    "The streaming multiprocessors of `device`, one persistent program each (3 off the GPU, to loop in the interpreter)"
-    device = torch.device(device)
-    return torch.cuda.get_device_properties(device).multi_processor_count if device.type == 'cuda' else 3
-
-if triton:
-    KERNELS['triton_persistent'] = (_persistent, _autotuned(_persistent), None, True, None)
-    KERNELS['triton_persistent_tma'] = (_persistent_tma, _autotuned(_persistent_tma, store=True), None, True, None)
-
-@gpu_rung("Triton, persistent: one program per SM looping over the tiles, TMA descriptors on compute capability ≥ 9.0",
-          'triton_persistent')
-def matmul_triton_persistent(a:Tensor, # m×k matrix
-                             b:Tensor, # k×n matrix
-                            ) -> Tensor: # m×n matrix
-    "`a @ b` on the GPU with an autotuned persistent kernel"
-    return _run(matmul_triton_persistent.rung, lambda a, b, c: launch('triton_persistent', a, b, c), a, b)
-
-# %% ../nbs/07_gpu.ipynb #22c8877c
-PUBLISHED_PEAKS = {  # TFLOP/s, dense, from NVIDIA's H100/H200 datasheets (SXM boards)
-    'H100': dict(float32=67, tf32=495, float16=989, bfloat16=989),
-    'H200': dict(float32=67, tf32=495, float16=989, bfloat16=989),
-}
-
-def published_peak(gpu:str, # GPU name, as `torch.cuda.get_device_name` gives it
-                   dtype:str, # 'float32', 'tf32', 'float16' or 'bfloat16'
-                  ) -> float|None: # TFLOP/s, or None for a GPU not in the table
-    "NVIDIA's published dense peak for `gpu` in `dtype`"
-    for name, peaks in PUBLISHED_PEAKS.items():
-        if name in (gpu or '') and 'PCIe' not in gpu: return peaks.get(dtype)
-    return None
+    return run_triton(matmul_triton_tuned.rung, lambda a, b, c: launch('triton_tuned', a, b, c), a, b)

@@ -10,9 +10,9 @@ from pathlib import Path
 import fastmm
 
 # %% auto #0
-__all__ = ['BLAS_ENV', 'THREAD_VARS', 'cpu_model', 'cpu_vendor', 'usable_cpus', 'memory_available', 'cache_sizes', 'torch_blas',
-           'numpy_blas', 'benchmark_env', 'thread_settings', 'cpu_clock', 'git_commit', 'machine_info',
-           'machine_summary']
+__all__ = ['BLAS_ENV', 'THREAD_VARS', 'PUBLISHED_PEAKS', 'cpu_model', 'cpu_vendor', 'usable_cpus', 'memory_available',
+           'cache_sizes', 'torch_blas', 'numpy_blas', 'benchmark_env', 'thread_settings', 'cpu_clock', 'git_commit',
+           'machine_info', 'machine_summary', 'published_peak']
 
 # %% ../nbs/00_machine.ipynb #d39ea3e5
 def cpu_model() -> str:
@@ -126,7 +126,7 @@ def numpy_blas() -> dict:
 # %% ../nbs/00_machine.ipynb #ce52603d
 BLAS_ENV = dict(OPENBLAS_CORETYPE=None, OPENBLAS_L2_SIZE=None, OPENBLAS_THREAD_TIMEOUT='4')
 
-def benchmark_env(environ:dict=None, # The environment to change (default: `os.environ`)
+def benchmark_env(environ:dict=None, # The environment to change (default: os.environ)
                  ) -> dict: # What was changed: variable -> (old value, new value)
     "Remove the variables that force an OpenBLAS kernel, and let OpenBLAS's idle threads sleep at once"
     environ = os.environ if environ is None else environ
@@ -140,7 +140,7 @@ def benchmark_env(environ:dict=None, # The environment to change (default: `os.e
 # %% ../nbs/00_machine.ipynb #e21622b6
 THREAD_VARS = ('MKL_', 'OPENBLAS_', 'OMP_', 'GOMP_', 'KMP_', 'NUMBA_')  # prefixes of the variables that set thread pools
 
-def thread_settings(environ:dict=None) -> dict: # The environment to read (default: `os.environ`)
+def thread_settings(environ:dict=None) -> dict: # The environment to read (default: os.environ)
     "The thread variables of the environment, and numba's threading layer if numba is loaded"
     environ = os.environ if environ is None else environ
     out = {k: environ[k] for k in sorted(environ) if k.startswith(THREAD_VARS)}
@@ -173,7 +173,7 @@ def _version(pkg):
     except metadata.PackageNotFoundError: return None
 
 def machine_info(device:str='cpu', # Device the benchmark runs on
-                 threads:int=None, # Threads the run uses (default: `torch.get_num_threads()`)
+                 threads:int=None, # Threads the run uses (default: torch.get_num_threads())
                 ) -> dict:
     "Describe the machine a benchmark runs on"
     import torch
@@ -202,3 +202,17 @@ def machine_summary(info:dict=None) -> str:
     return (f"{info['cpu']} ({info['simd']}), {info['cpus']} CPUs, {t} thread{'s' * (t != 1)}, torch {v['torch']} "
             f"with {_blas_name(blas['torch'])}, numpy {v['numpy']} with {_blas_name(blas['numpy'])}, "
             f"device {info['device']}{gpu}, {info['date'].replace('T', ' ').replace('Z', ' UTC')}")
+
+# %% ../nbs/00_machine.ipynb #bc347c9c
+PUBLISHED_PEAKS = {  # TFLOP/s, dense, from NVIDIA's H100/H200 datasheets (SXM boards)
+    'H100': dict(float32=67, tf32=495, float16=989, bfloat16=989),
+    'H200': dict(float32=67, tf32=495, float16=989, bfloat16=989),
+}
+
+def published_peak(gpu:str, # GPU name, as torch.cuda.get_device_name gives it
+                   dtype:str, # 'float32', 'tf32', 'float16' or 'bfloat16'
+                  ) -> float|None: # TFLOP/s, or None for a GPU not in the table
+    "NVIDIA's published dense peak for `gpu` in `dtype`"
+    for name, peaks in PUBLISHED_PEAKS.items():
+        if name in (gpu or '') and 'PCIe' not in gpu: return peaks.get(dtype)
+    return None

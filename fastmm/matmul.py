@@ -11,8 +11,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FLOATS', 'MATMUL_DTYPES', 'dtype_names', 'matmul_shapes', 'Rung', 'rung', 'error_bound', 'verify',
-           'matmul_naive', 'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full', 'matmul_einsum',
-           'matmul_torch', 'with_grad', 'outside_torch']
+           'check_rung', 'matmul_naive', 'matmul_elementwise', 'matmul_broadcast', 'matmul_broadcast_full',
+           'matmul_einsum', 'matmul_torch', 'with_grad', 'outside_torch']
 
 # %% ../nbs/01_matmul.ipynb #79f195d3
 def _dims(t): return '×'.join(map(str, t.shape)) or '()'
@@ -55,8 +55,8 @@ class Rung:
     pool: str = 'torch'            # The thread pool it computes on: 'torch', 'numpy' (NumPy's BLAS), 'numba' or 'cuda'
 
 def rung(desc:str, # One-line description of the rung
-         family:str, # One of `FAMILIES`
-         name:str=None, # Short name; defaults to the function name without its `matmul_` prefix
+         family:str, # One of FAMILIES
+         name:str=None, # Short name; defaults to the function name without its matmul_ prefix
          **kwargs, # `scratch`, `devices`, `dtypes`, `missing`, `compiled`, `pool`: see `Rung`
         ):
     "Decorator that describes a matmul function as a rung of the ladder, in its attribute `rung`"
@@ -81,7 +81,7 @@ def _eps(t):
     return torch.finfo(t.real.dtype if t.is_complex() else t.dtype).eps
 
 def error_bound(a:Tensor, b:Tensor, # The operands
-                eps:float=None, # Machine epsilon of the arithmetic (default: `a`'s dtype's, or TF32's where it is on)
+                eps:float=None, # Machine epsilon of the arithmetic (default: a's dtype's, or TF32's where it is on)
                ) -> Tensor: # Elementwise bound on |c - a @ b|, in float64
     "How far a correctly computed `a @ b` may be from the exact product: 2kε·(|a|@|b|)"
     k = a.shape[1]
@@ -97,10 +97,10 @@ def _excess(c, ref, a, b, eps):
     same = (c == ref) | (c.isnan() & ref.isnan())
     return torch.where(special, (~same).double(), err.nan_to_num(nan=float('inf')))
 
-def verify(f, # A rung, or any function called as `f(a, b)`
+def verify(f, # A rung, or any function called as f(a, b)
            a:Tensor, b:Tensor, # The operands
-           eps:float=None, # Machine epsilon of the arithmetic (default: as `error_bound`)
-          ) -> Tensor: # What `f` returned
+           eps:float=None, # Machine epsilon of the arithmetic (default: as error_bound)
+          ) -> Tensor: # What f returned
     "Run `f(a, b)` and raise `ValueError` unless it equals `a @ b` (to within `error_bound` for floats, NaN and Inf where it has them)"
     name = f.name if isinstance(f, Rung) else getattr(getattr(f, 'rung', None), 'name', getattr(f, '__name__', repr(f)))
     f = f.fn if isinstance(f, Rung) else f
@@ -116,6 +116,22 @@ def verify(f, # A rung, or any function called as `f(a, b)`
         i,j = divmod(int(err.argmax()), n)
         raise ValueError(f"{what} disagrees with a @ b: c[{i},{j}] is {c[i,j].item():.6g}, expected {ref[i,j].item():.6g}")
     return c
+
+# %% ../nbs/01_matmul.ipynb #8735bd88
+def check_rung(f, # A rung, or any function called as f(a, b)
+               shapes:list, # (m, k, n) problems to check
+               device:str=None, # Where (default: 'cuda' for a CUDA-only rung when there is a GPU, else the CPU)
+               dtypes:tuple=None, # The dtypes to check (default: the rung's dtypes, or float32 and float64)
+              ):
+    "Verify `f` against `a @ b` on `shapes`, in each of its dtypes, contiguous and transposed"
+    r = f if isinstance(f, Rung) else getattr(f, 'rung', None)
+    device = device or ('cuda' if r and r.devices == ('cuda',) and torch.cuda.is_available() else 'cpu')
+    g = torch.Generator().manual_seed(0)
+    for dtype in dtypes or (r and r.dtypes) or (torch.float32, torch.float64):
+        def rand(*s): return torch.randn(*s, generator=g, dtype=torch.float64).to(dtype).to(device)
+        for m, k, n in shapes:
+            a, b, at, bt = rand(m, k), rand(k, n), rand(k, m).T, rand(n, k).T
+            for x, y in ((a, b), (at, bt), (at, b)): verify(f, x, y)
 
 # %% ../nbs/01_matmul.ipynb #99b7a296
 @rung("three nested Python loops, one scalar multiply-add at a time, in the inputs' dtype (float32 for float16 and bfloat16, as torch)",
@@ -204,7 +220,7 @@ class _Product(torch.autograd.Function):
         db = ctx.f(a.mT, dc) if ctx.needs_input_grad[2] else None
         return None, da, db
 
-def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called as `f(a, b)`
+def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called as f(a, b)
               a:Tensor, b:Tensor, # The operands
              ) -> Tensor:
     "`f(a, b)`, differentiable when `a` or `b` requires grad: its backward is two more calls of `f`"
@@ -212,8 +228,8 @@ def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called
     return f(a, b)
 
 # %% ../nbs/01_matmul.ipynb #25f1b1ca
-def outside_torch(r:Rung, # The rung: its `missing`, `dtypes` and `devices` are checked
-                  into:Callable, # `into(a, b, c)` writes `a @ b` into the new `c`; called only when `c` has entries and k > 0
+def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checked
+                  into:Callable, # into(a, b, c) writes a @ b into the new c; called only when c has entries and k > 0
                   a:Tensor, b:Tensor, # The operands
                   devices:tuple=None, # Device types allowed (default: the rung's own)
                   note:str='', # Said after a refusal of the device, e.g. how else it could run

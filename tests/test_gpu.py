@@ -7,14 +7,14 @@ pytest.importorskip('triton', reason='the GPU rungs need triton (pip install "fa
 
 CHECK = '''
 import torch
-from fastmm.gpu import (check_gpu_rung, matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3,
-                        matmul_triton_persistent, interpreting)
-from fastmm.matmul import verify
+from fastmm.gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, interpreting
+from fastmm.hopper import matmul_triton_tf32x3, matmul_triton_persistent
+from fastmm.matmul import check_rung, verify
 assert interpreting()
 odd = [(1, 1, 1), (7, 13, 11), (3, 37, 5), (67, 70, 45), (0, 3, 4), (3, 0, 4), (3, 4, 0)]
-check_gpu_rung(matmul_triton_naive, odd[:2] + odd[4:], 'cpu')
+check_rung(matmul_triton_naive, odd[:2] + odd[4:], 'cpu')
 for f in (matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3, matmul_triton_persistent):
-    check_gpu_rung(f, odd + [(130, 257, 260)], 'cpu')
+    check_rung(f, odd + [(130, 257, 260)], 'cpu')
 a, b = torch.randn(5, 7, requires_grad=True), torch.randn(7, 3, requires_grad=True)
 matmul_triton_tuned(a, b).sum().backward()
 assert torch.allclose(a.grad, torch.ones(5, 3) @ b.detach().T, atol=1e-4)

@@ -2,7 +2,7 @@
 
 The method: do_bench records a CUDA event before and after each call, flushes the L2 cache between calls (so no
 call finds its inputs in L2 from the one before), warms up first, and gives the median of the repetitions. Each call
-goes through `fastmm.gpu.launch`, whose launch is cached, so the host's part of a call is as small as fastmm makes it;
+goes through `fastmm.gpu.launch` (with `fastmm.hopper.ALL_KERNELS`, every rung's kernel), whose launch is cached, so the host's part of a call is as small as fastmm makes it;
 when the host still takes longer to queue a call than the GPU takes to run it (small n), the events show the host's
 time, and the breakdown below tells the two apart. Each autotuned rung is tuned once, in this process, on its first
 call for a problem, and the configuration it chose is recorded next to its timing.
@@ -20,7 +20,7 @@ Usage: python tools/gpu-kernels.py OUT_DIR [--dtypes float16,bfloat16,tf32,float
 import argparse, datetime, json, os, statistics, subprocess, sys, time
 import torch
 import fastmm
-from fastmm import gpu
+from fastmm import gpu, hopper
 
 METHOD = "kernel alone: triton.testing.do_bench (CUDA events around each call, L2 flushed between calls, median after warm-up)"
 DRY_RUN = "dry run: the wall clock's median of three calls, not a GPU timing"
@@ -28,7 +28,7 @@ TYPES = dict(float16=(torch.float16, False), bfloat16=(torch.bfloat16, False), t
              float32=(torch.float32, False))
 RUNGS = ('cublas', 'triton_naive', 'triton_tiled', 'triton_tuned', 'triton_tf32x3', 'triton_persistent')
 CALLS = dict(triton_naive=gpu.matmul_triton_naive, triton_tiled=gpu.matmul_triton_tiled, triton_tuned=gpu.matmul_triton_tuned,
-             triton_tf32x3=gpu.matmul_triton_tf32x3, triton_persistent=gpu.matmul_triton_persistent)
+             triton_tf32x3=hopper.matmul_triton_tf32x3, triton_persistent=hopper.matmul_triton_persistent)
 
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -65,8 +65,8 @@ def applies(rung, dtype, n, naive_up_to):
 def time_rung(rung, a, b, c, bench, config=None):
     "The median ms of `rung`'s kernel on a, b into c, and the launch's configuration (the first launch autotunes)"
     if rung == 'cublas': return bench(lambda: torch.matmul(a, b, out=c)), {}
-    meta = gpu.launch(rung, a, b, c, config)
-    return bench(lambda: gpu.launch(rung, a, b, c, config)), meta
+    meta = gpu.launch(rung, a, b, c, config, kernels=hopper.ALL_KERNELS)
+    return bench(lambda: gpu.launch(rung, a, b, c, config, kernels=hopper.ALL_KERNELS)), meta
 
 def operands(n, dtype, device):
     g = torch.Generator().manual_seed(0)
@@ -138,7 +138,7 @@ def overhead(args, bench):
             a, b, c = operands(n, dtype, args.device)
             for rung in (r for r in args.rungs if r != 'triton_naive' and applies(r, name, n, 0)):
                 ms, meta = time_rung(rung, a, b, c, bench)
-                queue = (lambda: torch.matmul(a, b, out=c)) if rung == 'cublas' else (lambda: gpu.launch(rung, a, b, c))
+                queue = (lambda: torch.matmul(a, b, out=c)) if rung == 'cublas' else (lambda: gpu.launch(rung, a, b, c, kernels=hopper.ALL_KERNELS))
                 call = (lambda: torch.matmul(a, b)) if rung == 'cublas' else (lambda: CALLS[rung](a, b))
                 out.append(dict(dtype=name, n=n, rung=rung, kernel_us=ms * 1e3, queue_us=host_us(queue, args.reps, sync),
                                 call_us=host_us(call, args.reps, sync), waited_us=waited_us(call, args.reps, sync)))
@@ -153,7 +153,7 @@ def environment(args, argv):
                                  cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
     except OSError: commit = None
     return dict(gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f"{dev} (Triton's interpreter)",
-                capability=gpu.capability(dev), sms=gpu.sm_count(dev), shared_memory=gpu.shared_memory_limit(dev),
+                capability=hopper.capability(dev), sms=hopper.sm_count(dev), shared_memory=gpu.shared_memory_limit(dev),
                 date=datetime.datetime.now().isoformat(timespec='seconds'), fastmm=fastmm.__version__, torch=torch.__version__,
                 triton=triton.__version__, cuda=torch.version.cuda, command=' '.join(['tools/gpu-kernels.py'] + argv), commit=commit)
 

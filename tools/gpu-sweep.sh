@@ -25,16 +25,17 @@ failed=0
 step() { local t0=$SECONDS; echo "== $*"; "$@" || { echo "!! failed: $*"; failed=1; }; echo "== $((SECONDS - t0)) s"; }
 check='
 import sys, torch
-from fastmm import gpu
+from fastmm import gpu, hopper
+from fastmm.matmul import check_rung
 dev = sys.argv[1]
 odd = [(1, 1, 1), (3, 37, 5), (67, 70, 45), (0, 3, 4), (130, 264, 264)]
 for tf32 in (False, True):
     torch.backends.cuda.matmul.allow_tf32 = tf32
-    gpu.check_gpu_rung(gpu.matmul_triton_naive, odd[:2] + odd[3:4], dev)  # one program per entry: small shapes
-    gpu.check_gpu_rung(gpu.matmul_triton_tiled, odd, dev)
-    for f in (gpu.matmul_triton_tuned, gpu.matmul_triton_tf32x3, gpu.matmul_triton_persistent):  # each shape is autotuned: few
-        gpu.check_gpu_rung(f, [(67, 70, 45), (72, 264, 136)], dev)
-print("every GPU rung checked on", dev, "(TMA:", gpu.use_tma(gpu.capability(dev), torch.ones(8, 8, device=dev)), ")")'
+    check_rung(gpu.matmul_triton_naive, odd[:2] + odd[3:4], dev)  # one program per entry: small shapes
+    check_rung(gpu.matmul_triton_tiled, odd, dev)
+    for f in (gpu.matmul_triton_tuned, hopper.matmul_triton_tf32x3, hopper.matmul_triton_persistent):  # each shape is autotuned: few
+        check_rung(f, [(67, 70, 45), (72, 264, 136)], dev)
+print("every GPU rung checked on", dev, "(TMA:", hopper.use_tma(hopper.capability(dev), torch.ones(8, 8, device=dev)), ")")'
 step python -c "$check" "$device"
 [ $failed = 0 ] || { echo "a GPU rung gave a wrong result: no timings"; exit 1; }
 step python tools/gpu-kernels.py "$out" --device "$device" --dtypes "$(echo $dtypes | tr ' ' ,)" \
