@@ -93,8 +93,8 @@ def ladder(p:Plan=None, # What to run, from plan(shape=...) (default: plan(), ev
     "Time every rung of the plan on its one problem and compare them"
     p = plan() if p is None else p
     if p.kind != 'ladder': raise ValueError("ladder needs a plan with a shape; a plan with sizes is for sweep")
-    res = _result(p)
-    with _session(p, clock) as iso:
+    with _session(p, clock) as iso:   # the machine is described inside too: MKL's probe then starts no thread pool here
+        res = _result(p)
         try: res.rows = _run_problem(p, *_inputs(p, *p.problems[0]), {}, say or (lambda s: None), clock, iso)
         except Interrupted as e: res.rows, res.interrupted = e.rows, True
     add_speedups(res.rows)
@@ -107,11 +107,12 @@ def sweep(p:Plan, # What to run, from plan(sizes=...)
          ) -> BenchResult:
     "Time the plan's rungs on n×n @ n×n problems for each of its sizes n"
     if p.kind != 'sweep': raise ValueError("sweep needs a plan with sizes; a plan with a shape is for ladder")
-    res, say, history = _result(p), say or (lambda s: None), {}
-    if p.peak:
-        say("measuring the FMA peak")
-        res.machine['peak'] = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}}
-    with _session(p, clock) as iso:
+    say, history = say or (lambda s: None), {}
+    with _session(p, clock) as iso:   # the machine is described inside too: MKL's probe then starts no thread pool here
+        res = _result(p)
+        if p.peak:
+            say("measuring the FMA peak")
+            res.machine['peak'] = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}}
         try:
             for m, k, n in p.problems: res.rows += _run_problem(p, *_inputs(p, m, k, n), history, say, clock, iso)
         except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True

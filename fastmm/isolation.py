@@ -40,16 +40,19 @@ def serve(threads:int): # Threads for the worker's rungs
     if sys.platform == 'linux': import ctypes; ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # die with the benchmark
     out, inp, fns = os.fdopen(os.dup(1), 'wb'), sys.stdin.buffer, {}
     os.dup2(2, 1)                                          # a stray print goes to standard error, not into the answers
-    while (msg := pickle.load(inp)) is not None:
-        try: ans = _answer(fns, *msg, threads)
-        except Exception as e: ans = RuntimeError(f"{type(e).__name__}: {e}")
-        pickle.dump(ans, out); out.flush()
+    try:
+        while (msg := pickle.load(inp)) is not None:
+            try: ans = _answer(fns, *msg, threads)
+            except Exception as e: ans = RuntimeError(f"{type(e).__name__}: {e}")
+            pickle.dump(ans, out); out.flush()
+    except (EOFError, OSError): pass   # the benchmark is gone (Ctrl-C, a signal): end quietly
 
 # %% ../nbs/08b_isolation.ipynb #e60231db
 class Worker:
     "A process of its own for the rungs of one thread pool, stopped (SIGSTOP) except while it answers"
     def __init__(self, pool:str, threads:int):
-        cmd = [sys.executable, '-c', f'from fastmm.isolation import serve; serve({int(threads)})']
+        cmd = [sys.executable, '-c', "import warnings; warnings.filterwarnings('ignore', message='fastmm: numba cannot cache'); "  # the benchmark says it
+               f"from fastmm.isolation import serve; serve({int(threads)})"]
         self.pool, self.proc = pool, subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def ask(self, op:str, *args):

@@ -137,9 +137,9 @@ def _peak(peak, kind, device, dtype):
     if NUMBA_MISSING: raise ValueError(f"peak needs numba: {NUMBA_MISSING}")
 
 def _isolate(isolate, device, pools):
-    "Whether to time each thread pool in a process of its own: by default on the CPU, where there are several pools"
+    "Whether to time each thread pool in a process of its own: by default on the CPU, wherever a process can be stopped"
     can = hasattr(signal, 'SIGSTOP')
-    if isolate is None: return torch.device(device).type == 'cpu' and len(pools) > 1 and can
+    if isolate is None: return torch.device(device).type == 'cpu' and can
     if isolate and torch.device(device).type != 'cpu': raise ValueError("isolate applies to the CPU only")
     if isolate and not can: raise ValueError("isolate needs an operating system that can stop a process (SIGSTOP)")
     return bool(isolate)

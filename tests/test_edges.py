@@ -65,15 +65,14 @@ def test_results_that_cannot_be_written_at_the_end_still_print_the_table(tmp_pat
 
 SIGNALLED = r'''
 import signal, sys
-import fastmm.timing as T
+import fastmm.isolation as I
 from fastmm.__main__ import main
-T.calls_per_block = lambda *a, **k: 1   # one call per block and no calibration: the 6th block is in the second round
-real, calls = T.time_block, []
-def time_block(*a, **k):
+real, calls = I.Timer.block, []
+def block(*a, **k):   # the 6th block is in the second round, whatever the machine (each pool times in a process of its own)
     calls.append(1)
     if len(calls) == 6: signal.raise_signal(getattr(signal, sys.argv[1]))
     return real(*a, **k)
-T.time_block = time_block
+I.Timer.block = block
 sys.exit(main(['--quick', '--shape', '5,64,10', '--rungs', 'broadcast,einsum,torch,numpy', '--json', 'r.json']))
 '''
 
@@ -137,7 +136,7 @@ def test_max_call_holds_below_probe_above(tmp_path):
 
 def test_peak_without_sweep_is_not_silently_ignored(tmp_path):
     p = bench(*QUICK, '--peak', '--json', 'r.json', cwd=tmp_path)
-    if p.returncode == 2: one_line(p, 2, '--peak')
+    if p.returncode == 2: one_line(p, 2, 'peak is recorded with a sweep only')
     else:
         d = json.loads((tmp_path/'r.json').read_text())
         assert d['machine'].get('peak') or any('peak' in n for n in d['notes']), d['notes']
