@@ -139,7 +139,7 @@ class BenchResult:
 
 # %% ../nbs/05_report.ipynb #0d827f47
 def result_row(rung, m, k, n, timing:dict=None, estimate:float=None, skipped:str=None) -> dict:
-    "One row of a result: `rung` on m×k @ k×n, measured (`timing`, from `Timing.to_dict`) or skipped with an estimate"
+    "One row of a result: `rung` on m×k @ k×n, measured (`timing`, a Timing's to_dict) or skipped with an estimate"
     sec = timing['median'] if timing else estimate
     return dict(rung=rung.name, family=rung.family, m=m, k=k, n=n, **(timing or dict(median=None)),
                 estimate=estimate, skipped=skipped, gflops=2*m*k*n / sec / 1e9 if sec else None)

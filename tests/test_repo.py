@@ -180,7 +180,7 @@ def quarto_like_rewrite(md):
         if line.startswith('|'):
             flush(); cells_ = [c.strip() for c in line.strip('|').split('|')]
             out.append('| ' + ' | '.join(c.ljust(14) for c in cells_) + ' |'); continue
-        if not line.strip() or line.startswith(('#', '- ', '1.', '2.', '3.', '4.', '5.', '6.', '<')):
+        if not line.strip() or line.startswith(('#', '- ', '<')) or re.match(r'\d+\.\s', line):   # a list item of any number
             flush(); out.append(smart_quotes(line) if line.startswith('#') else line); continue
         para.append(line.strip())
     flush()
