@@ -150,8 +150,3 @@ def test_pip_installs_name_the_distribution():
         text = f.read_text().replace('`pip install fastmm` would', '')   # the home page's word on why the short name is not it
         wrong += [f"{f.relative_to(ROOT)}: {d}" for d in pip_installs(text) if d.startswith('fastmm') and d != name]
     assert not wrong, wrong
-
-test_pip_installs_name_the_distribution = pytest.mark.xfail(strict=True, reason=(
-    "the missing-extra hints still say pip install \"fastmm[jit]\" / \"fastmm[gpu]\": nbs/06_jit.ipynb (MISSING, and "
-    "its prose) and nbs/07_gpu.ipynb (MISSING, and its prose), hence fastmm/jit.py and fastmm/gpu.py; "
-    "fix them there, then drop this mark"))(test_pip_installs_name_the_distribution)
