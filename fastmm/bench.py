@@ -13,7 +13,7 @@ from .timing import estimate_call, extrapolate, measure, threads as using_thread
 from .report import BenchResult, fmt_time, result_row, add_speedups
 from .plan import BENCH_DTYPES, Plan, gib, plan
 from .peak import fma_peak
-from .gemm import kernel_parameters
+from .shapes import kernel_parameters
 from .isolation import Isolation, make_inputs
 
 # %% auto #0

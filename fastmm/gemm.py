@@ -13,8 +13,7 @@ from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit, prange, intrinsic
 from .peak import VBYTES, VREGS, vector_fn
 
 # %% auto #0
-__all__ = ['MR', 'PF_AHEAD', 'MC_BYTES', 'nr', 'block_sizes', 'kernel_parameters', 'gemm', 'matmul_numba_packed',
-           'matmul_numba_parallel']
+__all__ = ['MR', 'PF_AHEAD', 'MC_BYTES', 'KERNELS', 'nr', 'any_tile', 'block_sizes', 'gemm', 'matmul_numba_packed']
 
 # %% ../nbs/06b_gemm.ipynb #341b37ed
 MR = 12 if VREGS == 32 else 6  # rows of the register tile: 2·MR vectors of accumulators leave registers to spare
@@ -26,9 +25,6 @@ def nr(itemsize:int) -> int: # columns of the register tile: two vectors
 _CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
 
 # %% ../nbs/06b_gemm.ipynb #addf0d34
-def _vec_fn(builder, name, vt, nargs):
-    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * nargs), name)
-
 PF_AHEAD = 16  # steps of the k-loop ahead at which the kernel asks for its sliver of `a`
 
 @intrinsic
@@ -93,6 +89,70 @@ def _fma_tile(typingctx, kc, ap, ao, bp, bo, c, co, ldc, accumulate, cnext):
         return context.get_dummy_value()
     return sig, codegen
 
+# %% ../nbs/06b_gemm.ipynb #42bb7e63
+@intrinsic
+def any_tile(typingctx, k, a, ao, rsa, csa, b, bo, ldb, c, co, ldc, h, w, add):
+    "c[co + r*ldc + j] (+)= Σ_p<k a[ao + r*rsa + p*csa] · b[bo + p*ldb + j] for r < h ≤ MR, j < w ≤ NR: a tile of any size, its operands anywhere"
+    sig = types.void(k, a, ao, rsa, csa, b, bo, ldb, c, co, ldc, h, w, add)
+    def codegen(context, builder, signature, args):
+        k, a, ao, rsa, csa, b, bo, ldb, c, co, ldc, h, w, add_to_c = args
+        dt = signature.args[1].dtype
+        size = 4 if dt == types.float32 else 8
+        lanes, name = VBYTES // size, f"v{VBYTES // size}f{8 * size}"
+        vt, iv, mt = (ir.VectorType(t, lanes) for t in (context.get_value_type(dt), ir.IntType(8 * size), ir.IntType(1)))
+        i64, i32, vp, zero = ir.IntType(64), ir.IntType(32), vt.as_pointer(), ir.Constant(vt, None)
+        k_, al = (lambda v: ir.Constant(i64, v)), ir.Constant(i32, size)
+        fma = vector_fn(builder, f"llvm.fma.{name}", vt, 3)
+        fn = lambda ret, args, nm: cgutils.get_or_insert_function(builder.module, ir.FunctionType(ret, args), nm)
+        mload, mstore = fn(vt, [vp, i32, mt, vt], f"llvm.masked.load.{name}.p0"), fn(ir.VoidType(), [vt, vp, i32, mt], f"llvm.masked.store.{name}.p0")
+        data = lambda i, v: context.make_array(signature.args[i])(context, builder, v).data
+        pa, pb, pc = builder.gep(data(1, a), [ao]), builder.gep(data(5, b), [bo]), builder.gep(data(8, c), [co])
+        splat = lambda v, t: builder.shuffle_vector(builder.insert_element(ir.Constant(t, ir.Undefined), v, ir.Constant(i32, 0)),
+                                                    ir.Constant(t, ir.Undefined), ir.Constant(ir.VectorType(i32, lanes), [0] * lanes))
+        wv = splat(builder.trunc(w, iv.element) if size == 4 else w, iv)          # lane j of vector hh is valid where hh·lanes + j < w
+        mask = [builder.icmp_signed('<', ir.Constant(iv, [hh * lanes + j for j in range(lanes)]), wv) for hh in range(2)]
+        masked = lambda ptr, hh: builder.call(mload, [builder.bitcast(ptr, vp), al, mask[hh], zero])
+        plain = lambda ptr, hh: builder.load(builder.bitcast(ptr, vp), align=size)
+        addc, exit_ = builder.icmp_unsigned('!=', add_to_c, ir.Constant(add_to_c.type, 0)), builder.function.append_basic_block('any.exit')
+        def variant(rows, load_b, nv):                                          # `rows` rows of `nv` vectors: its k-loop, then its store
+            entry, loop, store = builder.block, builder.function.append_basic_block('any.loop'), builder.function.append_basic_block('any.store')
+            builder.cbranch(builder.icmp_signed('>', k, k_(0)), loop, store)
+            builder.position_at_end(loop)
+            p = builder.phi(i64)
+            acc0 = [[builder.phi(vt) for _ in range(nv)] for _ in range(rows)]
+            brow, pcol = builder.gep(pb, [builder.mul(p, ldb)]), builder.mul(p, csa)
+            bv = [load_b(builder.gep(brow, [k_(hh * lanes)]), hh) for hh in range(nv)]
+            acc = [[builder.call(fma, [s, bv[hh], acc0[r][hh]]) for hh in range(nv)]
+                   for r, s in ((r, splat(builder.load(builder.gep(pa, [builder.add(builder.mul(rsa, k_(r)), pcol)])), vt)) for r in range(rows))]
+            p1 = builder.add(p, k_(1))
+            p.add_incoming(k_(0), entry); p.add_incoming(p1, loop)
+            for r in range(rows):
+                for hh in range(nv): acc0[r][hh].add_incoming(zero, entry); acc0[r][hh].add_incoming(acc[r][hh], loop)
+            builder.cbranch(builder.icmp_signed('<', p1, k), loop, store)
+            builder.position_at_end(store)
+            res = [[builder.phi(vt) for _ in range(nv)] for _ in range(rows)]
+            for r in range(rows):
+                for hh in range(nv):
+                    res[r][hh].add_incoming(zero, entry); res[r][hh].add_incoming(acc[r][hh], loop)
+                    ptr = builder.gep(pc, [builder.add(builder.mul(ldc, k_(r)), k_(hh * lanes))])
+                    val = builder.select(addc, builder.fadd(masked(ptr, hh), res[r][hh]), res[r][hh])
+                    builder.call(mstore, [val, builder.bitcast(ptr, vp), al, mask[hh]])
+            builder.branch(exit_)
+        sw = builder.switch(h, exit_)                                           # per height: a loop with plain loads (w = NR),
+        for rows in range(1, MR + 1):                                           # one masked, one on a single vector (w ≤ NR/2)
+            blk = builder.function.append_basic_block(f'any.h{rows}')
+            sw.add_case(ir.Constant(h.type, rows), blk)
+            builder.position_at_end(blk)
+            whole, part, half, one = (builder.function.append_basic_block(f'any.{t}') for t in ('whole', 'part', 'half', 'one'))
+            builder.cbranch(builder.icmp_signed('==', w, k_(2 * lanes)), whole, part)
+            builder.position_at_end(whole); variant(rows, plain, 2)
+            builder.position_at_end(part); builder.cbranch(builder.icmp_signed('>', w, k_(lanes)), half, one)
+            builder.position_at_end(half); variant(rows, masked, 2)
+            builder.position_at_end(one); variant(rows, masked, 1)
+        builder.position_at_end(exit_)
+        return context.get_dummy_value()
+    return sig, codegen
+
 # %% ../nbs/06b_gemm.ipynb #921e92f6
 @intrinsic
 def _copy(typingctx, dst, doff, src, soff, count):
@@ -151,27 +211,11 @@ def block_sizes(itemsize:int, # Bytes per element
     nc = max(cols, l2 // 2 // (kc * itemsize) // cols * cols)
     return kc, max(MR, MC_BYTES // (kc * itemsize) // MR * MR), nc
 
-# %% ../nbs/06b_gemm.ipynb #1518d8ed
-def kernel_parameters() -> dict:
-    "The packed kernel as this machine builds it: vector width, register tile, and block sizes per dtype"
-    blocks = {dt: dict(zip(('KC', 'MC', 'NC'), block_sizes(np.dtype(dt).itemsize))) for dt in ('float32', 'float64')}
-    return dict(vector_bytes=VBYTES, registers=VREGS, MR=MR, NR={dt: nr(np.dtype(dt).itemsize) for dt in blocks}, blocks=blocks)
-
 # %% ../nbs/06b_gemm.ipynb #f52b342d
 @njit(cache=_CACHE, nogil=True)
-def _edge_tile(edge, c, ii, cj, h, w, add):
-    "Store (or add) the valid h×w part of a tile computed into `edge` at c[ii:ii+h, cj:cj+w]"
-    cols = edge.shape[0] // MR
-    for r in range(h):
-        crow = c[ii + r]
-        for q in range(w):
-            if add: crow[cj + q] += edge[r * cols + q]
-            else: crow[cj + q] = edge[r * cols + q]
-
-@njit(cache=_CACHE, nogil=True)
-def _macro_kernel(ap, bp, c, edge, i0, i1, jc, nw, kc2, add):
+def _macro_kernel(ap, bp, c, i0, i1, jc, nw, kc2, add):
     "Loops ir and jr: each MR×NR tile of c[i0:i1, jc:jc+nw] from the packed block of `a` and panel of `b`"
-    n, cols = c.shape[1], edge.shape[0] // MR
+    n, cols = c.shape[1], 2 * (VBYTES // c.itemsize)
     for i in range(-(-(i1 - i0) // MR)):                                  # ir: a sliver of a, in L1...
         ii = i0 + i * MR
         h = min(MR, i1 - ii)
@@ -179,34 +223,35 @@ def _macro_kernel(ap, bp, c, edge, i0, i1, jc, nw, kc2, add):
             w, cj = min(cols, nw - j * cols), jc + j * cols
             nxt = ii * n + cj + cols if (j + 1) * cols < nw else (ii + MR) * n + jc
             if h == MR and w == cols: _fma_tile(kc2, ap, i * kc2 * MR, bp, j * kc2 * cols, c, ii * n + cj, n, add, nxt)
-            else:
-                _fma_tile(kc2, ap, i * kc2 * MR, bp, j * kc2 * cols, edge, 0, cols, False, 0)
-                _edge_tile(edge, c, ii, cj, h, w, add)
+            else: any_tile(kc2, ap, i * kc2 * MR, 1, MR, bp, j * kc2 * cols, cols, c, ii * n + cj, n, h, w, add)
 
 @njit(cache=_CACHE, nogil=True)
-def _gemm_rows(a, b, c, lo, hi, ws, kc_max, mc_max, nc_max):
-    "Rows lo:hi of c = a @ b, with workspace `ws`: loops pc, ic and jc, packing, around the macro-kernel"
-    k, n = a.shape[1], b.shape[1]
+def _gemm_rows(a, b, c, lo, hi, jlo, jhi, ws, kc_max, mc_max, nc_max):
+    "c[lo:hi, jlo:jhi] = a[lo:hi] @ b[:, jlo:jhi], with workspace `ws`: loops pc, ic and jc, packing, around the macro-kernel"
+    k = a.shape[1]
     cols = 2 * (VBYTES // a.itemsize)
-    ap, edge, bp = ws[:mc_max * kc_max], ws[mc_max * kc_max:mc_max * kc_max + MR * cols], ws[mc_max * kc_max + MR * cols:]
+    ap, bp = ws[:mc_max * kc_max], ws[mc_max * kc_max:]
     for p0 in range(0, k, kc_max):                                        # pc: blocks of KC along k
         kc = min(kc_max, k - p0)
         for i0 in range(lo, hi, mc_max):                                  # ic: blocks of MC rows of a, packed once
             mc = min(mc_max, hi - i0)
             _pack_a(a, ap, i0, mc, p0, kc)
-            for jc in range(0, n, nc_max):                                # jc: panels of NC columns of b, in L2
-                nw = min(nc_max, n - jc)
+            for jc in range(jlo, jhi, nc_max):                            # jc: panels of NC columns of b, in L2
+                nw = min(nc_max, jhi - jc)
                 _pack_b(b, bp, p0, kc, jc, nw, cols)
-                _macro_kernel(ap, bp, c, edge, i0, i0 + mc, jc, nw, kc + kc % 2, p0 > 0)
+                _macro_kernel(ap, bp, c, i0, i0 + mc, jc, nw, kc + kc % 2, p0 > 0)
 
 # %% ../nbs/06b_gemm.ipynb #ec6c25d0
 @njit(cache=_CACHE, parallel=True, nogil=True)
-def _gemm_threads(a, b, c, nt, share, ws, kc_max, mc_max, nc_max):
-    "c = a @ b on `nt` threads, each on `share` rows of c, with its own workspace `ws[t]`"
-    m = a.shape[0]
+def _gemm_threads(a, b, c, nt, share, rows, ws, kc_max, mc_max, nc_max):
+    "c = a @ b on `nt` threads, each on `share` rows (or columns) of c, with its own workspace `ws[t]`"
+    m, n = a.shape[0], b.shape[1]
     for t in prange(nt):
-        lo, hi = t * share, min(m, (t + 1) * share)
-        if lo < hi: _gemm_rows(a, b, c, lo, hi, ws[t], kc_max, mc_max, nc_max)
+        lo = t * share
+        if rows and lo < m: _gemm_rows(a, b, c, lo, min(m, lo + share), 0, n, ws[t], kc_max, mc_max, nc_max)
+        elif not rows and lo < n: _gemm_rows(a, b, c, 0, m, lo, min(n, lo + share), ws[t], kc_max, mc_max, nc_max)
+
+KERNELS = (_gemm_rows, _gemm_threads)  # the compiled functions behind `gemm`
 
 _workspaces = threading.local()
 
@@ -226,21 +271,23 @@ def _workspace(nt, size, dtype):
     return ws
 
 def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or float64 arrays; c is overwritten
-         threads:int=1, # Threads to use (fewer if a has too few rows to share)
+         threads:int=1, # Threads to use (fewer if c has too few rows, or columns, to share)
          blocks:tuple=None, # (KC, MC, NC); default: block_sizes
+         rows:bool=True, # Share the rows of c between the threads (else its columns)
         ) -> np.ndarray:
     "c = a @ b with the packed micro-kernel"
     m, n = a.shape[0], b.shape[1]
     kc, mc, nc = blocks or block_sizes(a.itemsize)
-    kc += kc % 2
-    cols = nr(a.itemsize)
-    nt = max(1, min(threads, -(-m // (2 * MR))))
-    share, nc = -(-m // (nt * MR)) * MR, min(nc, -(-n // cols) * cols)   # rows per thread: whole tiles
-    slivers, most = share // MR, max(1, mc // MR)
+    kc, cols = kc + kc % 2, nr(a.itemsize)
+    unit, size = (MR, m) if rows else (cols, n)
+    nt = max(1, min(threads, -(-size // (2 * unit))))
+    share = -(-size // (nt * unit)) * unit                                 # rows (or columns) per thread: whole tiles
+    nc = min(nc, -(-(n if rows else share) // cols) * cols)
+    slivers, most = -(-(share if rows else m) // MR), max(1, mc // MR)
     mc = -(-slivers // -(-slivers // most)) * MR                           # blocks of `a` as even as can be, none over MC
-    ws = _workspace(nt, mc * kc + MR * cols + kc * nc, a.dtype)
-    if nt == 1: _gemm_rows(a, b, c, 0, m, ws[0], kc, mc, nc)
-    else: _gemm_threads(a, b, c, nt, share, ws, kc, mc, nc)
+    ws = _workspace(nt, mc * kc + kc * nc, a.dtype)
+    if nt == 1: _gemm_rows(a, b, c, 0, m, 0, n, ws[0], kc, mc, nc)
+    else: _gemm_threads(a, b, c, nt, share, rows, ws, kc, mc, nc)
     return c
 
 # %% ../nbs/06b_gemm.ipynb #a27a6bd1
@@ -250,11 +297,3 @@ def matmul_numba_packed(a:Tensor, # m×k matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` with numba: packed blocks and a register-blocked micro-kernel, on one thread"
     return outside_torch(matmul_numba_packed.rung, numba_into(lambda a, b, c: gemm(a, b, c, 1)), a, b)
-
-# %% ../nbs/06b_gemm.ipynb #84ccfe87
-@jit_rung("numba, the packed micro-kernel on numba's threads (rows of c split between them)", 'numba_parallel', (_gemm_rows, _gemm_threads))
-def matmul_numba_parallel(a:Tensor, # m×k matrix
-                          b:Tensor, # k×n matrix
-                         ) -> Tensor: # m×n matrix
-    "`a @ b` with numba's packed micro-kernel, rows split across `numba.get_num_threads()` threads"
-    return outside_torch(matmul_numba_parallel.rung, numba_into(lambda a, b, c: gemm(a, b, c, numba.get_num_threads())), a, b)

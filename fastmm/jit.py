@@ -52,7 +52,8 @@ def jit_rung(desc:str, # One-line description
 
 def as_array(t:Tensor) -> np.ndarray:
     "A C-contiguous NumPy array of the CPU tensor `t`: a view where it can be, else a copy"
-    return np.ascontiguousarray(t.detach().resolve_conj().resolve_neg().numpy())
+    x = t.detach().resolve_conj().resolve_neg().numpy() if t.requires_grad or t.is_conj() or t.is_neg() else t.numpy()
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 def numba_into(kernel:Callable, # Called as kernel(a, b, c) on NumPy arrays; writes a @ b into c
               ) -> Callable:

@@ -9,7 +9,8 @@ from .matmul import (Rung, dtype_names, matmul_naive, matmul_elementwise, matmul
                            matmul_einsum, matmul_torch)
 from .blas import matmul_numpy
 from .jit import matmul_numba, matmul_numba_ikj, matmul_numba_tiled
-from .gemm import matmul_numba_packed, matmul_numba_parallel
+from .gemm import matmul_numba_packed
+from .shapes import matmul_numba_parallel
 from .gpu import matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned
 from .hopper import matmul_triton_tf32x3, matmul_triton_persistent
 

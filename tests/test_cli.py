@@ -224,7 +224,7 @@ def test_the_record_is_complete(tmp_path):
     assert s['command'] == 'fastmm-bench --quick --shape 4,8,4 --rungs torch,numpy,numba_parallel --json r.json'
     assert s['isolation'].startswith('a process per thread pool (torch, numpy, numba)')
     assert m['env']['OMP_WAIT_POLICY'] == 'PASSIVE' and 'numba threading layer' in m['env']
-    assert set(m['kernel']) == {'vector_bytes', 'registers', 'MR', 'NR', 'blocks'} and set(m['kernel']['blocks']['float32']) == {'KC', 'MC', 'NC'}
+    assert set(m['kernel']) == {'vector_bytes', 'registers', 'MR', 'NR', 'blocks', 'paths'} and set(m['kernel']['blocks']['float32']) == {'KC', 'MC', 'NC'}
     assert m['blas']['torch']['kernel'] or m['blas']['torch']['kernel_unknown']
     assert 'clock' in m and (m['git'] is None or len(m['git']['commit']) == 40)
 
