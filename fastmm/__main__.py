@@ -35,7 +35,7 @@ def parser(rungs:bool=True) -> argparse.ArgumentParser:
     "The argument parser of `fastmm-bench` (with the list of rungs in its help, unless `rungs` is False)"
     from fastmm.machine import usable_cpus
     p = _Parser(prog='fastmm-bench', formatter_class=argparse.RawDescriptionHelpFormatter,
-                description="Time the fastmm matmul ladder (or a sweep of square sizes, or shapes of your own) on this machine.",
+                description="Time the fastmm matmul ladder on this machine, on one problem or many.",
                 epilog=(_rung_help() + '\n\n' if rungs else '') + EXAMPLES)
     p.add_argument('--version', action='version', version=f"fastmm {fastmm.__version__}")
     p.add_argument('--shape', help="M,K,N: time the ladder on (M×K) @ (K×N) (default: 5,784,10)")
