@@ -71,7 +71,7 @@ def check_fits(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
 @dataclass(frozen=True)
 class Plan:
     "A benchmark run, checked: what to time, on what, and how"
-    kind: str             # 'ladder' (one problem) or 'sweep' (square problems of growing size)
+    kind: str             # 'ladder' (one problem), 'sweep' (square problems of growing size) or 'shapes' (the shapes given)
     problems: tuple       # (m, k, n) problems, in the order they run
     rungs: tuple          # the `Rung`s, in ladder order
     dtype: str            # one of `BENCH_DTYPES`
@@ -89,7 +89,8 @@ class Plan:
 
     def settings(self) -> dict:
         "The plan as a result file records it"
-        prob = dict(shape=list(self.problems[0])) if self.kind == 'ladder' else dict(sizes=[p[0] for p in self.problems])
+        prob = (dict(shape=list(self.problems[0])) if self.kind == 'ladder' else dict(sizes=[p[0] for p in self.problems])
+                if self.kind == 'sweep' else dict(shapes=[list(p) for p in self.problems]))
         return dict(**prob, dtype=self.dtype, device=self.device, threads=self.threads, seed=self.seed,
                     min_run_time=self.min_run_time, min_blocks=self.min_blocks, max_call=self.max_call,
                     max_mem=self.max_mem, rungs=[r.name for r in self.rungs], tf32=self.tf32, isolation=self.isolation())
@@ -111,14 +112,22 @@ def _seconds(x, what):
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x > 0: raise ValueError(f"{what} must be a positive number of seconds, got {x!r}")
     return float(x)
 
-def _problems(shape, sizes):
-    "The problems of a ladder on `shape`, or of a sweep on `sizes`"
-    if shape is not None and sizes is not None: raise ValueError("give a shape (a ladder) or sizes (a sweep), not both")
-    if sizes is None:
-        if isinstance(shape, str) or len(shape := tuple(shape)) != 3: raise ValueError(f"shape must be three sizes (m, k, n), got {shape!r}")
-        return 'ladder', (tuple(_count(x, 'each size') for x in shape),)
-    if isinstance(sizes, (str, numbers.Number)) or not list(sizes): raise ValueError(f"sizes must be a non-empty list of sizes, got {sizes!r}")
-    return 'sweep', tuple((n, n, n) for n in sorted({_count(x, 'each size') for x in sizes}))
+def _shape(s, what, each='each size'):
+    "The sizes (m, k, n) of `s`, three integers ≥ 1; `what` and `each` (formatted with them) name it and a size in an error"
+    if isinstance(s, (str, numbers.Number)) or not hasattr(s, '__iter__') or len(s := tuple(s)) != 3:
+        raise ValueError(f"{what} must be three sizes (m, k, n), got {s!r}")
+    return tuple(_count(x, each.format(s)) for x in s)
+
+def _problems(shape, sizes, shapes):
+    "The problems of a ladder on `shape`, of a sweep on `sizes`, or of a run over `shapes` (in order of work)"
+    if sum(o is not None for o in (shape, sizes, shapes)) > 1:
+        raise ValueError("give only one of shape (a ladder), sizes (a sweep) or shapes (a list of problems)")
+    if sizes is not None:
+        if isinstance(sizes, (str, numbers.Number)) or not list(sizes): raise ValueError(f"sizes must be a non-empty list of sizes, got {sizes!r}")
+        return 'sweep', tuple((n, n, n) for n in sorted({_count(x, 'each size') for x in sizes}))
+    if shapes is None: return 'ladder', (_shape(shape, 'shape'),)
+    if isinstance(shapes, (str, numbers.Number)) or not list(shapes): raise ValueError(f"shapes must be a non-empty list of (m, k, n), got {shapes!r}")
+    return 'shapes', tuple(sorted(dict.fromkeys(_shape(s, 'each shape', 'each size of {}') for s in shapes), key=math.prod))
 
 # %% ../nbs/08a_plan.ipynb #08415580
 def _target(dtype, device, tf32):
@@ -146,25 +155,26 @@ def _isolate(isolate, device, pools):
 
 # %% ../nbs/08a_plan.ipynb #0eeeed41
 def plan(rungs=None, # Rung names, a list or a comma-separated string (default: every rung that can take part)
-         shape=None, # (m, k, n): a ladder on (m×k) @ (k×n) (default, without sizes: the seed problem 5×784 @ 784×10)
+         shape=None, # (m, k, n): a ladder on (m×k) @ (k×n) (default, without sizes or shapes: the seed problem 5×784 @ 784×10)
          sizes=None, # Square sizes n: a sweep on n×n @ n×n
+         shapes=None, # A list of (m, k, n): a run over them, in order of work m·k·n
          dtype:str='float32', device:str='cpu', # What the run uses: one of BENCH_DTYPES; 'cpu' or 'cuda'
          threads:int=None, # Threads, 1 to the CPUs this process may use (default: torch's current number)
          seed:int=0, # Seed of the random inputs, 0 to 2⁶⁴ - 1
          min_run_time:float=0.25, min_blocks:int=3, # Timing per rung and problem, at least: seconds, blocks
-         max_call:float=None, # Seconds (default: 60, or 0.5 in a sweep of every rung)
+         max_call:float=None, # Seconds (default: 60, or 0.5 in a sweep or a run over shapes of every rung)
          max_mem:float=None, # Bytes (default: half the memory available on the device)
          peak:bool=False, tf32:bool=False, # See Plan
          isolate:bool=None, # See Plan (default: on the CPU, where the rungs use more than one thread pool)
         ) -> Plan:
     "Check a request to the benchmark, every rule once, and make it a `Plan`"
-    kind, problems = _problems((5, 784, 10) if shape is None and sizes is None else shape, sizes)
+    kind, problems = _problems((5, 784, 10) if shape is None and sizes is None and shapes is None else shape, sizes, shapes)
     _target(dtype, device, tf32)
     sel, notes = select_rungs(rungs, device, dtype)
     threads = torch.get_num_threads() if threads is None else _count(threads, 'threads', 1, usable_cpus())
     seed = _count(seed, 'seed', 0, 2**64 - 1)
     min_run_time, min_blocks = _seconds(min_run_time, 'min_run_time'), _count(min_blocks, 'min_blocks')
-    max_call = _seconds(max_call, 'max_call') if max_call is not None else 0.5 if kind == 'sweep' and rungs is None else 60.
+    max_call = _seconds(max_call, 'max_call') if max_call is not None else 0.5 if kind != 'ladder' and rungs is None else 60.
     _peak(peak, kind, device, dtype)
     check_fits(*max(problems, key=lambda p: p[0] * p[1] + p[1] * p[2] + p[0] * p[2]), BENCH_DTYPES[dtype].itemsize, device)
     max_mem = (available(device) or 2**33) / 2 if max_mem is None else _count(max_mem, 'max_mem')

@@ -13,7 +13,7 @@ from .timing import NOISY
 
 # %% auto #0
 __all__ = ['SCHEMA', 'NOISE_NOTE', 'fmt_time', 'fmt_x', 'write_atomic', 'SchemaError', 'BenchResult', 'result_row',
-           'add_speedups', 'rate_unit', 'run_title', 'to_markdown', 'to_text', 'load_results']
+           'add_speedups', 'rate_unit', 'run_title', 'shape_label', 'to_markdown', 'to_text', 'load_results']
 
 # %% ../nbs/05_report.ipynb #4f5fd18e
 def fmt_time(s:float) -> str:
@@ -68,14 +68,15 @@ def _opt(f): return lambda v: v is None or f(v)
 _STR, _COUNT, _NUM = (lambda v: isinstance(v, str), 'a string'), (_int, 'a whole number ≥ 0'), (_num(), 'a finite number')
 _MACHINE = dict(cpu=_STR, simd=_STR, cpus=_COUNT, threads=_COUNT, device=_STR, date=_STR, versions=dict(torch=_STR, numpy=_STR),
                 blas=dict(torch=dict(), numpy=dict()))
-_RESULT = dict(kind=(lambda v: v in ('ladder', 'sweep'), "'ladder' or 'sweep'"), settings=dict(dtype=_STR, device=_STR),
+_RESULT = dict(kind=(lambda v: v in ('ladder', 'sweep', 'shapes'), "'ladder', 'sweep' or 'shapes'"), settings=dict(dtype=_STR, device=_STR),
                machine=_MACHINE, notes=[_STR], interrupted=(lambda v: isinstance(v, bool), 'true or false'),
                rows=[dict(rung=_STR, family=(lambda v: v in FAMILIES, f"one of {', '.join(FAMILIES)}"), m=_COUNT, k=_COUNT, n=_COUNT,
                           median=(_opt(_num(0)), 'a number ≥ 0 or null'), estimate=(_opt(_num(0)), 'a number ≥ 0 or null'),
                           gflops=(_opt(_num(0)), 'a number ≥ 0 or null'))])
 _MEASURED = dict(q1=_NUM, q3=_NUM, spread=_NUM, noisy=(lambda v: isinstance(v, bool), 'true or false'), runs=_COUNT, number=_COUNT)
 _KIND = dict(ladder=dict(settings=dict(shape=[_COUNT]), rows=[dict(baseline=_STR, speedup=(_opt(_num(0)), 'a number ≥ 0 or null'))]),
-             sweep=dict(settings=dict(sizes=[_COUNT])))
+             sweep=dict(settings=dict(sizes=[_COUNT])),
+             shapes=dict(settings=dict(shapes=[(lambda v: isinstance(v, list) and len(v) == 3 and all(map(_int, v)), 'three whole numbers [m, k, n]')])))
 
 def _wrong(x, spec, where:str='') -> str|None:
     "What is wrong with JSON value `x` by `spec` (a dict of keys' specs, a one-item list, or (check, what it should be)), or None"
@@ -93,10 +94,10 @@ def _wrong(x, spec, where:str='') -> str|None:
 @dataclass(repr=False)
 class BenchResult:
     "A benchmark run: what was asked, where it ran, what was measured"
-    kind: str                 # 'ladder' (rungs on one problem) or 'sweep' (rungs on growing square problems)
+    kind: str                 # 'ladder' (rungs on one problem), 'sweep' (on growing square problems) or 'shapes' (on the shapes given)
     settings: dict            # dtype, device, threads, seed, timing options, problem
     machine: dict             # `machine_info()` of the machine it ran on
-    rows: list = None         # one dict per rung (and size) (default: none yet)
+    rows: list = None         # one dict per rung (and problem) (default: none yet)
     notes: list = None        # one-line remarks, e.g. rungs left out and why (default: none)
     interrupted: bool = False # whether the run was stopped early (its rows are those measured so far)
 
@@ -166,6 +167,7 @@ def run_title(res) -> str:
     s = res.settings
     t = s.get('threads') or res.machine.get('threads')
     if res.kind == 'sweep': prob = "Square n×n @ n×n"
+    elif res.kind == 'shapes': prob = f"{len(s['shapes'])} shapes m×k×n (m×k @ k×n)"
     else: m, k, n = s['shape']; prob = f"{m}×{k} @ {k}×{n}"
     dtype = f"{s['dtype']} as TF32" if s.get('tf32') else s['dtype']
     if str(s['device']).startswith('cuda'): return f"{prob} · {dtype} · {s['device']}"  # the CPU's threads hardly matter
@@ -185,16 +187,22 @@ def _ladder_cells(res):
                            fmt_x(r['speedup']), rate])
     return head, body, 'lllrrr'
 
+def shape_label(m:int, k:int, n:int) -> str:
+    "The problem m×k @ k×n as a table's column and a figure's tick name it: '5×784×10'"
+    return f"{m}×{k}×{n}"
+
 def _sweep_cells(res):
+    "A row per rung, a column per problem (in order of work): `n = 64` in a sweep, `5×784×10` in a run over shapes"
     per, unit = rate_unit(res)
     names = list(dict.fromkeys(r['rung'] for r in res.rows))
-    sizes = sorted({r['n'] for r in res.rows})
-    cell = {(r['rung'], r['n']): r for r in res.rows}
+    probs = sorted(dict.fromkeys((r['m'], r['k'], r['n']) for r in res.rows), key=math.prod)
+    cell = {(r['rung'], r['m'], r['k'], r['n']): r for r in res.rows}
     def fmt(r):
         if r is None: return ''
         if r['median'] is None: return f"~{fmt_time(r['estimate'])} (est.)"
         return f"{fmt_time(r['median'])} · {_fmt_rate(r['gflops'] / per)} {_spread(r)}"
-    return [f'rung (time · {unit})'] + [f"n = {n}" for n in sizes], [[nm] + [fmt(cell.get((nm, n))) for n in sizes] for nm in names], 'l' + 'r' * len(sizes)
+    head = [f"n = {p[2]}" if res.kind == 'sweep' else shape_label(*p) for p in probs]
+    return [f'rung (time · {unit})'] + head, [[nm] + [fmt(cell.get((nm, *p))) for p in probs] for nm in names], 'l' + 'r' * len(probs)
 
 def _footer(res, md):
     out = []

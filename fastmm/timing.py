@@ -192,5 +192,8 @@ def extrapolate(points:list, # [(work, seconds)] measured or estimated so far, i
                ) -> float|None: # Seconds, or None without any point
     "Estimate a call on `work` multiply-adds from calls on less work: overhead plus a part proportional to work"
     if not points: return None
-    if len(points) == 1: return points[0][1] * work / max(1, points[0][0])
-    return _fit(*points[-2:], work)
+    slowest = {}
+    for w, t in points: slowest[w] = max(t, slowest.get(w, t))
+    pts = sorted(slowest.items())
+    if len(pts) == 1: return pts[0][1] * work / max(1, pts[0][0])
+    return _fit(*pts[-2:], work)

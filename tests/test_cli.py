@@ -49,6 +49,27 @@ def test_sweep(tmp_path):
     assert [(r['rung'], r['n']) for r in d['rows']] == [('broadcast', 16), ('torch', 16), ('broadcast', 32), ('torch', 32)]
     assert 'GFLOP/s' not in p.stdout.splitlines()[0] and 'n = 32' in p.stdout
 
+def test_shapes(tmp_path):
+    "A run over shapes, written as a user would (x, X or ×), timed in order of work, one column and one point per shape"
+    p = bench('--quick', '--shapes', '8x16x4,4X8×2', '--rungs', 'einsum,torch', '--json', 's.json', '--plot', 's.png', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads((tmp_path/'s.json').read_text())
+    assert d['kind'] == 'shapes' and d['settings']['shapes'] == [[4, 8, 2], [8, 16, 4]] and 'sizes' not in d['settings']
+    assert [(r['rung'], r['m'], r['k'], r['n']) for r in d['rows']] == [(nm, *s) for s in ((4, 8, 2), (8, 16, 4)) for nm in ('einsum', 'torch')]
+    assert all(r['median'] > 0 for r in d['rows'])
+    assert p.stdout.splitlines()[0].startswith('2 shapes m×k×n (m×k @ k×n) · float32 · cpu · ')
+    assert p.stdout.splitlines()[2].split()[-2:] == ['4×8×2', '8×16×4']
+    assert (tmp_path/'s.png').read_bytes()[:4] == b'\x89PNG'
+
+def test_shapes_alone(tmp_path):
+    "--alone on a run over shapes: each row finds its own problem in the fresh run, though both shapes share n"
+    p = bench('--quick', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch', '--alone', '--json', 'r.json', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    rows = json.loads((tmp_path/'r.json').read_text())['rows']
+    assert [(r['m'], r['k'], r['n']) for r in rows] == [(4, 8, 2), (8, 4, 2)] and all(r['alone'] > 0 for r in rows)
+    table = p.stdout.split('side by side ÷ alone')[1].splitlines()
+    assert [l.split()[:2] for l in table[1:3]] == [['torch', '4×8×2'], ['torch', '8×4×2']]
+
 def test_json_to_stdout(tmp_path):
     p = bench('--quick', '--shape', '4,16,4', '--rungs', 'torch', '--json', '-', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -62,7 +83,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
     cases = [(['--rungs', 'torch,nope'], "unknown rung 'nope'"), (['--rungs', ','], "no rung named"),
              (['--shape', '5,784'], "--shape must be 3"), (['--shape', '5,0,10'], "each size must be an integer at least 1, got 0"),
              (['--sweep', '64,abc'], "--sweep must be comma-separated integers"), (['--sweep', ''], "--sweep must be comma-separated integers"),
-             (['--sweep', '64', '--shape', '4,4,4'], "give a shape (a ladder) or sizes (a sweep), not both"),
+             (['--sweep', '64', '--shape', '4,4,4'], "give only one of shape (a ladder), sizes (a sweep) or shapes (a list of problems)"),
+             (['--shapes', '5x784'], "each shape must be three sizes (m, k, n), got (5, 784)"),
+             (['--shapes', '5x784x10,x'], "--shapes must be comma-separated shapes MxKxN, e.g. 5x784x10,64x64x64, got '5x784x10,x'"),
+             (['--shapes', '5x784x10;8x8x8'], "--shapes must be comma-separated shapes MxKxN"),
+             (['--shapes', '5x0x10'], "each size of (5, 0, 10) must be an integer at least 1, got 0"),
+             (['--shapes', '4x4x4', '--shape', '4,4,4'], "give only one of"),
+             (['--shapes', '8x8x8,100000x100000x100000'], "100000×100000 @ 100000×100000 needs 112 GiB"),
              (['--dtype', 'int8'], "dtype must be one of float32, float64, float16, bfloat16"),
              (['--threads', '0'], "threads must be an integer between 1 and"), (['--threads', str(cpus + 1)], f"got {cpus + 1}"),
              (['--threads', 'many'], "invalid int value: 'many'"), (['--json', 'missing/x.json'], "does not exist"),
@@ -92,7 +119,7 @@ def test_version_help_and_module():
         assert p.stdout.strip() == f"fastmm {fastmm.__version__}"
     h = run('fastmm-bench', '--help').stdout
     from fastmm.rungs import RUNGS, ABSENT
-    assert 'rungs that can run here' in h and 'examples:' in h and 'fastmm-bench --sweep' in h
+    assert 'rungs that can run here' in h and 'examples:' in h and 'fastmm-bench --sweep' in h and 'fastmm-bench --shapes 5x784x10,' in h
     for name in RUNGS: assert f"\n  {name} " in h, name
     for name, why in ABSENT.items(): assert f"  {name}" in h and why[:30] in h
     assert 'more is refused' in ' '.join(h.split())
@@ -195,7 +222,9 @@ def test_openblas_variables_unset_in_its_own_process(tmp_path):
     assert d['settings']['env'] == expected
     assert not {'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'} & set(d['machine']['env'])
 
-def test_each_value_is_checked_once(monkeypatch, tmp_path):
+@pytest.mark.parametrize('problem, sizes, recorded', [(['--shape', '3,5,2'], 3, ('shape', [3, 5, 2])),
+                                                      (['--shapes', '3x5x2,2x3x4'], 6, ('shapes', [[2, 3, 4], [3, 5, 2]]))])
+def test_each_value_is_checked_once(monkeypatch, tmp_path, problem, sizes, recorded):
     "A run from the command line makes one plan: every rule applied once, every value checked once, where it enters"
     import collections, fastmm.plan as P, fastmm.__main__ as M
     monkeypatch.setattr(os, 'environ', dict(os.environ))  # benchmark_env changes the environment: only a copy
@@ -205,13 +234,13 @@ def test_each_value_is_checked_once(monkeypatch, tmp_path):
         return g
     for name in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak', '_count', '_seconds'):
         monkeypatch.setattr(P, name, counted(name, getattr(P, name)))
-    argv = ['--shape', '3,5,2', '--rungs', 'einsum,torch', '--quick', '--threads', '1', '--seed', '7', '--max-call', '9', '--json', str(tmp_path/'r.json')]
+    argv = [*problem, '--rungs', 'einsum,torch', '--quick', '--threads', '1', '--seed', '7', '--max-call', '9', '--json', str(tmp_path/'r.json')]
     assert M.main(argv) == 0
     assert {k: calls[k] for k in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak')} == dict.fromkeys(
         ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak'), 1), calls
-    assert calls['_count'] == 3 + 3 and calls['_seconds'] == 2, calls   # m, k, n, threads, seed, min_blocks; min_run_time, max_call
+    assert calls['_count'] == sizes + 3 and calls['_seconds'] == 2, calls   # each m, k, n, threads, seed, min_blocks; min_run_time, max_call
     d = json.loads((tmp_path/'r.json').read_text())
-    assert (d['settings']['shape'], d['settings']['threads'], d['settings']['seed'], d['settings']['max_call']) == ([3, 5, 2], 1, 7, 9.)
+    assert (d['settings'][recorded[0]], d['settings']['threads'], d['settings']['seed'], d['settings']['max_call']) == (recorded[1], 1, 7, 9.)
 
 def test_the_record_is_complete(tmp_path):
     "A result file keeps what it takes to read its figures: environment before and after, threads, kernel, command, commit, clock"
