@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from torch import Tensor
 from .matmul import outside_torch
-from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit
+from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit, prange
 import numpy as np
 from .peak import VBYTES, VREGS
 from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr
@@ -17,16 +17,27 @@ __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'path', 'by_shape', 'kernel_param
 
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, on one thread
+_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ
 
-@njit(cache=CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ, nogil=True)
-def _in_place(a, b, c):
-    "c = a @ b tile by tile, `a` and `b` read where they are: nothing packed, one thread"
-    m, k = a.shape
-    n = b.shape[1]
+@njit(cache=_CACHE, nogil=True)
+def _in_place(a, b, c, lo, hi, kc_max):
+    "c[lo:hi] = a[lo:hi] @ b tile by tile, `a` and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
+    k, n = a.shape[1], b.shape[1]
     cols = 2 * (VBYTES // a.itemsize)
-    for i in range(0, m, MR):
-        for j in range(0, n, cols):
-            any_tile(k, a, i * k, k, 1, b, j, n, c, i * n + j, n, min(MR, m - i), min(cols, n - j), False)
+    if k == 0: c[lo:hi] = 0
+    for p0 in range(0, k, kc_max):
+        kc = min(kc_max, k - p0)
+        for i in range(lo, hi, MR):
+            for j in range(0, n, cols):
+                any_tile(kc, a, i * k + p0, k, 1, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
+
+@njit(cache=_CACHE, parallel=True, nogil=True)
+def _in_place_threads(a, b, c, nt, share, kc_max):
+    "c = a @ b in place on `nt` threads, each on `share` rows of c"
+    m = a.shape[0]
+    for t in prange(nt):
+        lo = t * share
+        if lo < m: _in_place(a, b, c, lo, min(m, lo + share), kc_max)
 
 # %% ../nbs/06c_shapes.ipynb #f911a363
 FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads along the columns of c
@@ -35,22 +46,26 @@ PANEL_BYTES = 2 << 20  # the most memory a panel of b takes on the few-rows path
 def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          itemsize:int, # Bytes per element
          threads:int, # Threads it may use
-        ) -> tuple: # (name, the arguments of `gemm`, or None for the small path)
-    "The path `by_shape` takes for an m×k @ k×n product, and how"
-    if m * k * n <= SMALL: return 'small', None
-    if m < FEW_ROWS:
-        kc = 512 // itemsize
-        return 'few rows', dict(threads=threads, blocks=(kc, -(-m // MR) * MR, PANEL_BYTES // (kc * itemsize)), rows=False)
-    return 'packed', dict(threads=threads)
+        ) -> tuple: # (name, threads, KC)
+    "The path `by_shape` takes for an m×k @ k×n product: its name, how many threads, and its steps of k"
+    if m * k * n <= SMALL: return 'small', 1, max(1, k)
+    if n <= nr(itemsize): return 'few columns', max(1, min(threads, -(-m // (2 * MR)))), 1024 // itemsize
+    if m < FEW_ROWS: return 'few rows', threads, 512 // itemsize
+    return 'packed', threads, None
 
 def by_shape(a, b, c, # C-contiguous float32 or float64 arrays; c is overwritten
-             threads:int=1, # Threads it may use
+             threads:int=None, # Threads it may use (default: numba's number, asked only when it matters)
             ):
     "c = a @ b on the path that suits its shape"
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n <= SMALL: _in_place(a, b, c)
-    else: gemm(a, b, c, **path(m, k, n, a.itemsize, threads)[1])
+    if m * k * n <= SMALL: _in_place(a, b, c, 0, m, max(1, k)); return c
+    name, nt, kc = path(m, k, n, a.itemsize, numba.get_num_threads() if threads is None else threads)
+    if name == 'few columns':
+        if nt == 1: _in_place(a, b, c, 0, m, kc)
+        else: _in_place_threads(a, b, c, nt, -(-m // (nt * MR)) * MR, kc)
+    elif name == 'few rows': gemm(a, b, c, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), rows=False)
+    else: gemm(a, b, c, nt)
     return c
 
 # %% ../nbs/06c_shapes.ipynb #b63fa882
@@ -62,9 +77,9 @@ def kernel_parameters() -> dict:
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few rows with b streamed, the rest packed; numba's threads",
-          'numba_parallel', (_in_place, *KERNELS))
+          'numba_parallel', (_in_place, _in_place_threads, *KERNELS))
 def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
     "`a @ b` with numba's kernel on the path that suits its shape, on `numba.get_num_threads()` threads"
-    return outside_torch(matmul_numba_parallel.rung, numba_into(lambda a, b, c: by_shape(a, b, c, numba.get_num_threads())), a, b)
+    return outside_torch(matmul_numba_parallel.rung, numba_into(by_shape), a, b)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Measure the compiled kernel against the best BLAS at every shape and keep the results for the docs, in
+# nbs/results/<date>-<cpu>/shapes-<dtype>-<threads>t.json: small squares, the seed problem, one side of 8-64 with
+# the others at 4096 (few rows, few columns, a short inner dimension) and mid-sized squares, in float32 and float64,
+# on one thread and on all of them. Each library computes in a process of its own (fastmm-bench's default).
+# Run it on a quiet machine (nothing else busy), from a development install; it takes several minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+slug=$(python -c "
+import datetime, re
+from fastmm.machine import cpu_model
+cpu = re.sub(r'\(r\)|\(tm\)|processor|cpu|@.*', '', cpu_model().lower())
+print(datetime.date.today().isoformat() + '-' + '-'.join(re.findall(r'[a-z0-9]+', cpu)[:4]))")
+out=nbs/results/$slug
+mkdir -p "$out"
+echo "writing $out"
+small=8x8x8,16x16x16,32x32x32,64x64x64,128x128x128,5x784x10
+skinny=$(for s in 8 16 32 64; do printf '%s,' ${s}x4096x4096 4096x4096x$s 4096x${s}x4096; done)
+squares=256x256x256,512x512x512,1024x1024x1024
+all=$(python -c "import os; print(os.cpu_count())")
+for dtype in float32 float64; do
+  for t in 1 $all; do
+    fastmm-bench --shapes "$small,$skinny$squares" --rungs numba_parallel,torch,numpy --dtype $dtype --threads $t \
+      --max-call 5 --json "$out/shapes-$dtype-${t}t.json"
+  done
+done
