@@ -5,6 +5,7 @@
 # %% ../nbs/01_matmul.ipynb #1cbbafc0
 from __future__ import annotations
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 import torch
 from torch import Tensor
@@ -228,6 +229,13 @@ def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called
     return f(a, b)
 
 # %% ../nbs/01_matmul.ipynb #25f1b1ca
+def _product(into, x, y):
+    "A new c = x @ y written by `into`; zeros where the inner dimension is empty"
+    c = torch.empty(x.shape[0], y.shape[1], dtype=x.dtype, device=x.device)
+    if x.shape[1] == 0: return c.zero_()
+    if c.numel(): into(x, y, c)
+    return c
+
 def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checked
                   into:Callable, # into(a, b, c) writes a @ b into the new c; called only when c has entries and k > 0
                   a:Tensor, b:Tensor, # The operands
@@ -240,9 +248,5 @@ def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checke
     devices = devices or r.devices
     if devices and a.device.type not in devices:
         raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}{note}")
-    def product(x, y):
-        c = torch.empty(x.shape[0], y.shape[1], dtype=x.dtype, device=x.device)
-        if x.shape[1] == 0: return c.zero_()
-        if c.numel(): into(x, y, c)
-        return c
-    return with_grad(product, a, b)
+    if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad): return with_grad(partial(_product, into), a, b)
+    return _product(into, a, b)  # the usual call, without the gradient's wrapping: a product of a few rows must be cheap
