@@ -126,7 +126,7 @@ def run(p, # What to run: a Plan, from check_args
     "Run the ladder, the sweep or the run over shapes that `p` describes"
     from fastmm.bench import ladder, sweep
     from fastmm.compiling import needs_compiling
-    if needs_compiling(p.rungs, p.dtype):
+    if needs_compiling(p.rungs, p.dtype, p.threads):
         from fastmm.jit import CACHE_OFF
         _stderr(f"fastmm-bench: numba compiles the compiled rungs now (this can take a minute), in memory: {CACHE_OFF}, so every "
                 "run compiles them again." if CACHE_OFF else "fastmm-bench: first run on this machine: numba compiles the "
@@ -195,8 +195,9 @@ def _bench(argv:list, ctrl_c) -> tuple: # (the result, where it could not be wri
     "What `main` does within its guard: the environment, the arguments, the plan, the run, the check alone if asked, the output"
     from fastmm.machine import benchmark_env
     changed = benchmark_env()
-    args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
-    p = check_args(args)
+    with ctrl_c.holding():  # the imports: C++ code calling back into Python would abort the process on a Ctrl-C
+        args = parser(rungs={'-h', '--help'} & set(argv) != set()).parse_args(argv)
+        p = check_args(args)
     ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
     res = run(p, progress=sys.stderr is not None and sys.stderr.isatty())
     res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))

@@ -12,9 +12,10 @@ __all__ = ['needs_compiling', 'CtrlC']
 # %% ../nbs/09a_compiling.ipynb #3fb95998
 def needs_compiling(rungs:list, # Rungs; those without compiled functions are ignored
                     dtype:str='float32', # 'float32' or 'float64'
+                    threads:int=2, # Threads of the run: with one, numba's parallel functions never run
                    ) -> bool:
-    "Whether the first call of `rungs` in `dtype` will compile, having nothing for this CPU in numba's disk cache"
-    kernels = dict.fromkeys(k for r in rungs for k in r.compiled)
+    "Whether the rungs' first calls in `dtype` may compile: some function behind them has nothing for this CPU in numba's disk cache"
+    kernels = dict.fromkeys(k for r in rungs for k in r.compiled if threads > 1 or not k.targetoptions.get('parallel'))
     if not kernels: return False
     from fastmm.jit import CACHE_OFF
     if CACHE_OFF: return True   # no disk cache: every process compiles
@@ -47,6 +48,13 @@ class CtrlC:
         if self.listener is not None:
             from numba.core import event
             event.unregister('numba:compiler_lock', self.listener)
+    def holding(self):
+        "A block within which Ctrl-C waits, as under numba's lock: imports, where C++ code that calls back into Python would abort on it"
+        ctrl = self
+        class Hold:
+            def __enter__(self): ctrl.held += 1
+            def __exit__(self, *exc): ctrl._let_go()
+        return Hold()
     def watch_numba(self):
         "Hold Ctrl-C back while numba's compiler lock is held (nothing to do without numba)"
         try: from numba.core import event

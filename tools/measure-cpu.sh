@@ -4,13 +4,7 @@
 # Run it on a quiet machine (nothing else busy), from a development install; it takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-slug=$(python -c "
-import datetime, re
-from fastmm.machine import cpu_model
-cpu = re.sub(r'\(r\)|\(tm\)|processor|cpu|@.*', '', cpu_model().lower())
-print(datetime.date.today().isoformat() + '-' + '-'.join(re.findall(r'[a-z0-9]+', cpu)[:4]))")
-out=nbs/results/$slug
-mkdir -p "$out"
+out=$(tools/results-dir.sh)
 echo "writing $out"
 fastmm-bench --json "$out/ladder-float32.json"
 fastmm-bench --sweep 32,64,128,256,512,1024,2048 --json "$out/sweep-float32.json"

@@ -6,13 +6,7 @@
 # Run it on a quiet machine (nothing else busy), from a development install; it takes several minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-slug=$(python -c "
-import datetime, re
-from fastmm.machine import cpu_model
-cpu = re.sub(r'\(r\)|\(tm\)|processor|cpu|@.*', '', cpu_model().lower())
-print(datetime.date.today().isoformat() + '-' + '-'.join(re.findall(r'[a-z0-9]+', cpu)[:4]))")
-out=nbs/results/$slug
-mkdir -p "$out"
+out=$(tools/results-dir.sh)
 echo "writing $out"
 small=8x8x8,16x16x16,32x32x32,64x64x64,128x128x128,5x784x10
 skinny=$(for s in 8 16 32 64; do printf '%s,' ${s}x4096x4096 4096x4096x$s 4096x${s}x4096; done)
