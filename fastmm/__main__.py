@@ -58,8 +58,9 @@ def parser(rungs:bool=True) -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int, default=0, help="seed of the random inputs (default: 0)")
     p.add_argument('--one-process', action='store_true', help="time every rung in this one process (default, on the CPU: the rungs of "
                    "each thread pool in a process of their own, the others stopped while one times)")
-    p.add_argument('--alone', action='store_true', help="then time each rung again alone, in a fresh fastmm-bench, and show "
-                   "side by side ÷ alone")
+    p.add_argument('--alone', nargs='?', const=1, type=int, metavar='ROUNDS', help="then time each rung again alone, in a fresh "
+                   "fastmm-bench, and show side by side ÷ alone; with ROUNDS, that many rounds, the run timed again in each after "
+                   "the first, and the median of the rounds (default: 1 round)")
     return p
 
 # %% ../nbs/10_cli.ipynb #cbcb9371
@@ -106,6 +107,7 @@ def check_args(args): # Parsed arguments
     "The `Plan` the arguments ask for, its outputs checked; `UsageError` with one line for anything impossible"
     from fastmm.plan import plan
     _outputs(args)
+    if args.alone is not None and args.alone < 1: raise UsageError(f"--alone must be a number of rounds, 1 or more, got {args.alone}")
     try: return plan(rungs=args.rungs, dtype=args.dtype, device=args.device, threads=args.threads, seed=args.seed,
                      shape=None if args.shape is None else _ints(args.shape, '--shape', 3),
                      sizes=None if args.sweep is None else _ints(args.sweep, '--sweep'),
@@ -137,30 +139,54 @@ def run(p, # What to run: a Plan, from check_args
         if progress: _stderr('\r\033[K', end='')
 
 # %% ../nbs/10_cli.ipynb #c3a60aa5
-def _argv_alone(res, name:str) -> list:
-    "The arguments of a fastmm-bench that times rung `name` alone, as `res` was timed"
+def _argv_again(res, names:list, one_process:bool=False) -> list:
+    "The arguments of a fastmm-bench that times rungs `names` as `res` was timed, its JSON on standard output"
     s = res.settings
     prob = (['--shape', ','.join(map(str, s['shape']))] if res.kind == 'ladder' else ['--sweep', ','.join(map(str, s['sizes']))]
             if res.kind == 'sweep' else ['--shapes', ','.join('x'.join(map(str, sh)) for sh in s['shapes'])])
-    return [*prob, '--rungs', name, '--dtype', s['dtype'], '--device', s['device'], '--threads', str(s['threads']), '--seed', str(s['seed']),
-            '--max-call', repr(s['max_call']), *(['--quick'] if s.get('quick') else []), *(['--tf32'] if s.get('tf32') else []), '--json', '-']
+    return [*prob, '--rungs', ','.join(names), '--dtype', s['dtype'], '--device', s['device'], '--threads', str(s['threads']),
+            '--seed', str(s['seed']), '--max-call', repr(s['max_call']), *(['--quick'] if s.get('quick') else []),
+            *(['--tf32'] if s.get('tf32') else []), *(['--one-process'] if one_process else []), '--json', '-']
 
-def alone(res) -> str: # A table of each rung's rate side by side ÷ its rate alone
-    "Time each measured rung of `res` again, alone in a fresh fastmm-bench; record it in its rows (`alone`, seconds)"
+def _medians(res, names, one_process=False) -> dict:
+    "{(rung, m, k, n): median seconds} of rungs `names`, timed again as `res` was in a fresh fastmm-bench"
     import json, subprocess
+    p = subprocess.run([sys.executable, '-m', 'fastmm', *_argv_again(res, names, one_process)], capture_output=True, text=True)
+    if p.returncode: raise RuntimeError(f"timing {', '.join(names)} again failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+    return {(r['rung'], r['m'], r['k'], r['n']): r['median'] for r in json.loads(p.stdout)['rows'] if r['median']}
+
+def alone(res, # The run to check, timed side by side
+          rounds:int=1, # Rounds of the check: each times every rung alone, and from the second on the whole run again first
+          one_process:bool=False, # Whether `res` timed every rung in one process (`--one-process`)
+         ) -> str: # A table of each rung's rate side by side ÷ its rate alone: the median of the rounds, and their range
+    "Time each measured rung of `res` again alone, each in a fresh fastmm-bench; record it in its rows (`alone`, `vs_alone`)"
+    import statistics
     from fastmm.report import shape_label
-    key, head = (lambda r: (r['m'], r['k'], r['n'])), 'shape' if res.kind == 'shapes' else 'n'
-    label = (lambda r: shape_label(*key(r))) if res.kind == 'shapes' else (lambda r: str(r['n']))
-    w = max([len(head)] + [len(label(r)) for r in res.rows])
-    lines = [f"{'rung':16} {head:>{w}}  side by side ÷ alone"]
-    for name in dict.fromkeys(r['rung'] for r in res.rows if r['median']):
-        _stderr(f"fastmm-bench: timing {name} alone")
-        p = subprocess.run([sys.executable, '-m', 'fastmm', *_argv_alone(res, name)], capture_output=True, text=True)
-        if p.returncode: raise RuntimeError(f"timing {name} alone failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
-        got = {key(r): r['median'] for r in json.loads(p.stdout)['rows'] if r['median']}
-        for r in res.rows:
-            if r['rung'] == name and r['median'] and key(r) in got:
-                r['alone'] = got[key(r)]; lines.append(f"{name:16} {label(r):>{w}}  {r['alone'] / r['median']:.2f}")
+    key = lambda r: (r['rung'], r['m'], r['k'], r['n'])
+    rows = [r for r in res.rows if r['median']]
+    names = list(dict.fromkeys(r['rung'] for r in rows))
+    side, alone_t = {key(r): [r['median']] for r in rows}, {key(r): [] for r in rows}
+    for i in range(rounds):
+        if i:
+            _stderr(f"fastmm-bench: round {i + 1} of {rounds}: timing the run again side by side")
+            got = _medians(res, names, one_process)
+            for k in side: side[k].append(got.get(k))
+        for name in names[i % len(names):] + names[:i % len(names)]:  # each round starts with the next rung
+            _stderr(f"fastmm-bench: timing {name} alone" + (f" (round {i + 1} of {rounds})" if rounds > 1 else ''))
+            got = _medians(res, [name])
+            for k in alone_t:
+                if k[0] == name: alone_t[k].append(got.get(k))
+    head = 'shape' if res.kind == 'shapes' else 'n'
+    label = (lambda r: shape_label(*key(r)[1:])) if res.kind == 'shapes' else (lambda r: str(r['n']))
+    w = max([len(head)] + [len(label(r)) for r in rows])
+    lines = [f"{'rung':16} {head:>{w}}  side by side ÷ alone" + (f" (median of {rounds} rounds, lowest–highest)" if rounds > 1 else '')]
+    for r in rows:
+        pairs = [(s, a) for s, a in zip(side[key(r)], alone_t[key(r)]) if s and a]
+        if not pairs: continue
+        r['alone'] = statistics.median(a for _, a in pairs)
+        r['vs_alone'] = [a / s for s, a in pairs]
+        lines.append(f"{r['rung']:16} {label(r):>{w}}  {statistics.median(r['vs_alone']):.2f}"
+                     + (f"  ({min(r['vs_alone']):.2f}–{max(r['vs_alone']):.2f})" if rounds > 1 else ''))
     return '\n'.join(lines)
 
 # %% ../nbs/10_cli.ipynb #7a3242f5
@@ -184,7 +210,7 @@ def _output(res, args, changed, vs=None) -> str|None: # Where the results could 
         try: save(path)
         except Exception as e: lost.append(f"{opt} {path} ({getattr(e, 'strerror', None) or e})")  # the table still comes
     table = res.markdown() if args.markdown else res.text()
-    if vs: table += f"\n\n{vs}\n(each rung's rate side by side in this run ÷ its rate alone in a fresh process)"
+    if vs: table += f"\n\n{vs}\n(each rung's rate side by side ÷ its rate alone in a fresh process)"
     if args.json == '-':
         sys.stdout.write(res.to_json() + '\n'); _stderr(table)
     else: sys.stdout.write(table + '\n')
@@ -201,7 +227,7 @@ def _bench(argv:list, ctrl_c) -> tuple: # (the result, where it could not be wri
     ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
     res = run(p, progress=sys.stderr is not None and sys.stderr.isatty())
     res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))
-    vs = alone(res) if args.alone and not res.interrupted else None
+    vs = alone(res, args.alone, args.one_process) if args.alone and not res.interrupted else None
     return res, _output(res, args, changed, vs)
 
 _BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHUP'}
