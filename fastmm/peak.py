@@ -9,7 +9,7 @@ import numpy as np
 from .jit import CACHE_OFF, MISSING, numba, njit, intrinsic, types, cgutils, ir, llvm
 
 # %% auto #0
-__all__ = ['VBYTES', 'VREGS', 'vector_shape', 'vector_fn', 'fma_peak']
+__all__ = ['VBYTES', 'VREGS', 'KERNEL_CACHE', 'vector_shape', 'vector_fn', 'fma_peak']
 
 # %% ../nbs/06a_peak.ipynb #69508f9a
 def vector_shape() -> tuple: # (bytes per vector register, vector registers)
@@ -20,6 +20,7 @@ def vector_shape() -> tuple: # (bytes per vector register, vector registers)
     return vb, (32 if vb == 64 or platform.machine().lower() in ('aarch64', 'arm64') else 16)
 
 VBYTES, VREGS = vector_shape()  # bytes per vector register; how many the core has
+KERNEL_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ  # whether the kernels built for VBYTES may use numba's disk cache: a forced width must not reuse (or fill) it
 
 def vector_fn(builder, name:str, vt, nargs:int):
     "The LLVM intrinsic `name` (e.g. 'llvm.fma.v16f32') on `nargs` vectors of type `vt`, declared in `builder`'s module"
@@ -54,7 +55,7 @@ def _fma_chains(typingctx, n, like):
         return builder.fpext(s, ir.DoubleType()) if dt == types.float32 else s
     return types.float64(n, like), codegen
 
-@njit(cache=CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ, nogil=True)
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _fma_loop(n, like): return _fma_chains(n, like)
 
 def fma_peak(dtype:str='float32', # 'float32' or 'float64'

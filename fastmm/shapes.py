@@ -4,22 +4,22 @@
 
 # %% ../nbs/06c_shapes.ipynb #5dbdf1f1
 from __future__ import annotations
-import os
 from torch import Tensor
 from .matmul import outside_torch
-from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit, prange
+from .jit import jit_rung, numba_into, numba, njit, prange
 import numpy as np
-from .peak import VBYTES, VREGS
+from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr
 
 # %% auto #0
-__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'path', 'by_shape', 'kernel_parameters', 'matmul_numba_parallel']
+__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'small', 'path', 'by_shape', 'kernel_parameters', 'matmul_numba_parallel']
 
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, on one thread
-_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ
 
-@njit(cache=_CACHE, nogil=True)
+def small(m:int, k:int, n:int) -> bool: return m * k * n <= SMALL  # whether m×k @ k×n is a small product
+
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _in_place(a, b, c, lo, hi, kc_max):
     "c[lo:hi] = a[lo:hi] @ b tile by tile, `a` and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
     k, n = a.shape[1], b.shape[1]
@@ -31,7 +31,7 @@ def _in_place(a, b, c, lo, hi, kc_max):
             for j in range(0, n, cols):
                 any_tile(kc, a, i * k + p0, k, 1, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
 
-@njit(cache=_CACHE, parallel=True, nogil=True)
+@njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
 def _in_place_threads(a, b, c, nt, share, kc_max):
     "c = a @ b in place on `nt` threads, each on `share` rows of c"
     m = a.shape[0]
@@ -48,7 +48,7 @@ def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          threads:int, # Threads it may use
         ) -> tuple: # (name, threads, KC)
     "The path `by_shape` takes for an m×k @ k×n product: its name, how many threads, and its steps of k"
-    if m * k * n <= SMALL: return 'small', 1, max(1, k)
+    if small(m, k, n): return 'small', 1, max(1, k)
     if n <= nr(itemsize): return 'few columns', max(1, min(threads, -(-m // (2 * MR)))), 1024 // itemsize
     if m < FEW_ROWS: return 'few rows', threads, 512 // itemsize
     return 'packed', threads, None
@@ -59,7 +59,7 @@ def by_shape(a, b, c, # C-contiguous float32 or float64 arrays; c is overwritten
     "c = a @ b on the path that suits its shape"
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n <= SMALL: _in_place(a, b, c, 0, m, max(1, k)); return c
+    if small(m, k, n): _in_place(a, b, c, 0, m, max(1, k)); return c   # first: a small product's call must be cheap
     name, nt, kc = path(m, k, n, a.itemsize, numba.get_num_threads() if threads is None else threads)
     if name == 'few columns':
         if nt == 1: _in_place(a, b, c, 0, m, kc)
