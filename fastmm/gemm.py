@@ -4,16 +4,16 @@
 
 # %% ../nbs/06b_gemm.ipynb #1b7ef6ef
 from __future__ import annotations
-import functools, os, threading
+import functools, threading
 import numpy as np
 from torch import Tensor
 from .matmul import outside_torch
 from .machine import cache_sizes
-from .jit import CACHE_OFF, jit_rung, numba_into, numba, njit, prange, intrinsic, types, cgutils, ir
-from .peak import VBYTES, VREGS, vector_fn
+from .jit import jit_rung, numba_into, numba, njit, prange, intrinsic, types, cgutils, ir
+from .peak import KERNEL_CACHE, VBYTES, VREGS, vector_fn
 
 # %% auto #0
-__all__ = ['MR', 'PF_AHEAD', 'MC_BYTES', 'KERNELS', 'nr', 'any_tile', 'block_sizes', 'gemm', 'matmul_numba_packed']
+__all__ = ['MR', 'PF_AHEAD', 'PACK_ROWS', 'MC_BYTES', 'KERNELS', 'nr', 'any_tile', 'block_sizes', 'gemm', 'matmul_numba_packed']
 
 # %% ../nbs/06b_gemm.ipynb #341b37ed
 MR = 12 if VREGS == 32 else 6  # rows of the register tile: 2·MR vectors of accumulators leave registers to spare
@@ -21,8 +21,6 @@ MR = 12 if VREGS == 32 else 6  # rows of the register tile: 2·MR vectors of acc
 def nr(itemsize:int) -> int: # columns of the register tile: two vectors
     "NR, the columns of the register tile for elements of `itemsize` bytes"
     return 2 * VBYTES // itemsize
-
-_CACHE = CACHE_OFF is None and 'FASTMM_VECTOR_BYTES' not in os.environ  # a forced width must not reuse (or fill) the on-disk cache
 
 # %% ../nbs/06b_gemm.ipynb #addf0d34
 PF_AHEAD = 16  # steps of the k-loop ahead at which the kernel asks for its sliver of `a`
@@ -165,20 +163,24 @@ def _copy(typingctx, dst, doff, src, soff, count):
         return context.get_dummy_value()
     return types.void(dst, doff, src, soff, count), codegen
 
-@njit(cache=_CACHE, nogil=True)
+PACK_ROWS = 4  # rows of `b` that packing reads together, sliver by sliver
+
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _pack_b(b, bp, p0, kc, j0, nw, cols):
     "Rows p0:p0+kc, columns j0:j0+nw of `b` into slivers of `cols` columns, a zero row making kc even: row p of sliver j at bp[(j*kc2 + p)*cols:]"
     n = b.shape[1]
     full, kc2 = nw // cols, kc + kc % 2
     for j in range(-(-nw // cols)): bp[(j * kc2 + kc) * cols:(j + 1) * kc2 * cols] = 0
-    for p in range(kc):
-        for j in range(full): _copy(bp, (j * kc2 + p) * cols, b, (p0 + p) * n + j0 + j * cols, cols)
-        if full * cols < nw:
-            o, w = (full * kc2 + p) * cols, nw - full * cols
-            for q in range(w): bp[o + q] = b[p0 + p, j0 + full * cols + q]
-            for q in range(w, cols): bp[o + q] = 0
+    for q in range(0, kc, PACK_ROWS):                      # PACK_ROWS rows at a time...
+        for j in range(full):                              # ...across the panel, a sliver at a time
+            for p in range(q, min(kc, q + PACK_ROWS)): _copy(bp, (j * kc2 + p) * cols, b, (p0 + p) * n + j0 + j * cols, cols)
+    if full * cols < nw:                                   # the last, narrow sliver: zeros right of its columns
+        w = nw - full * cols
+        for p in range(kc):
+            o = (full * kc2 + p) * cols
+            _copy(bp, o, b, (p0 + p) * n + j0 + full * cols, w); bp[o + w:o + cols] = 0
 
-@njit(cache=_CACHE, nogil=True)
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _pack_a(a, ap, i0, mc, p0, kc):
     "Rows i0:i0+mc, columns p0:p0+kc of `a` into slivers of MR rows, a zero column making kc even: column p of sliver i at ap[(i*kc2 + p)*MR:]"
     kc2 = kc + kc % 2
@@ -212,7 +214,7 @@ def block_sizes(itemsize:int, # Bytes per element
     return kc, max(MR, MC_BYTES // (kc * itemsize) // MR * MR), nc
 
 # %% ../nbs/06b_gemm.ipynb #f52b342d
-@njit(cache=_CACHE, nogil=True)
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _macro_kernel(ap, bp, c, i0, i1, jc, nw, kc2, add):
     "Loops ir and jr: each MR×NR tile of c[i0:i1, jc:jc+nw] from the packed block of `a` and panel of `b`"
     n, cols = c.shape[1], 2 * (VBYTES // c.itemsize)
@@ -225,7 +227,7 @@ def _macro_kernel(ap, bp, c, i0, i1, jc, nw, kc2, add):
             if h == MR and w == cols: _fma_tile(kc2, ap, i * kc2 * MR, bp, j * kc2 * cols, c, ii * n + cj, n, add, nxt)
             else: any_tile(kc2, ap, i * kc2 * MR, 1, MR, bp, j * kc2 * cols, cols, c, ii * n + cj, n, h, w, add)
 
-@njit(cache=_CACHE, nogil=True)
+@njit(cache=KERNEL_CACHE, nogil=True)
 def _gemm_rows(a, b, c, lo, hi, jlo, jhi, ws, kc_max, mc_max, nc_max):
     "c[lo:hi, jlo:jhi] = a[lo:hi] @ b[:, jlo:jhi], with workspace `ws`: loops pc, ic and jc, packing, around the macro-kernel"
     k = a.shape[1]
@@ -242,7 +244,7 @@ def _gemm_rows(a, b, c, lo, hi, jlo, jhi, ws, kc_max, mc_max, nc_max):
                 _macro_kernel(ap, bp, c, i0, i0 + mc, jc, nw, kc + kc % 2, p0 > 0)
 
 # %% ../nbs/06b_gemm.ipynb #ec6c25d0
-@njit(cache=_CACHE, parallel=True, nogil=True)
+@njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
 def _gemm_threads(a, b, c, nt, share, rows, ws, kc_max, mc_max, nc_max):
     "c = a @ b on `nt` threads, each on `share` rows (or columns) of c, with its own workspace `ws[t]`"
     m, n = a.shape[0], b.shape[1]
