@@ -6,13 +6,15 @@
 from __future__ import annotations
 from torch import Tensor
 from .matmul import outside_torch
+from .machine import cache_sizes
 from .jit import jit_rung, numba_into, numba, njit, prange
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr
 
 # %% auto #0
-__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'small', 'path', 'by_shape', 'kernel_parameters', 'matmul_numba_parallel']
+__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'small', 'path', 'by_shape', 'kernel_parameters',
+           'matmul_numba_parallel']
 
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, on one thread
@@ -41,7 +43,9 @@ def _in_place_threads(a, b, c, nt, share, kc_max):
 
 # %% ../nbs/06c_shapes.ipynb #f911a363
 FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads along the columns of c
-PANEL_BYTES = 2 << 20  # the most memory a panel of b takes on the few-rows path
+PANEL_BYTES = cache_sizes().get('L2', 512 << 10)  # the most memory a panel of b takes on the few-rows path: one core's L2
+NARROW = 128  # at most this many columns (and more than NR): the packed path with short blocks of a
+NARROW_SLIVERS = 64  # slivers of a (MR rows each) in a block of a, on the narrow path
 
 def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          itemsize:int, # Bytes per element
@@ -51,6 +55,7 @@ def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
     if small(m, k, n): return 'small', 1, max(1, k)
     if n <= nr(itemsize): return 'few columns', max(1, min(threads, -(-m // (2 * MR)))), 1024 // itemsize
     if m < FEW_ROWS: return 'few rows', threads, 512 // itemsize
+    if n <= NARROW: return 'narrow', threads, None
     return 'packed', threads, None
 
 def by_shape(a, b, c, # C-contiguous float32 or float64 arrays; c is overwritten
@@ -65,6 +70,9 @@ def by_shape(a, b, c, # C-contiguous float32 or float64 arrays; c is overwritten
         if nt == 1: _in_place(a, b, c, 0, m, kc)
         else: _in_place_threads(a, b, c, nt, -(-m // (nt * MR)) * MR, kc)
     elif name == 'few rows': gemm(a, b, c, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), rows=False)
+    elif name == 'narrow':
+        kc, _, nc = block_sizes(a.itemsize)
+        gemm(a, b, c, nt, (kc, NARROW_SLIVERS * MR, nc))
     else: gemm(a, b, c, nt)
     return c
 
@@ -73,7 +81,7 @@ def kernel_parameters() -> dict:
     "The compiled kernel as this machine builds it: vector width, register tile, block sizes per dtype, and where its paths part"
     blocks = {dt: dict(zip(('KC', 'MC', 'NC'), block_sizes(np.dtype(dt).itemsize))) for dt in ('float32', 'float64')}
     return dict(vector_bytes=VBYTES, registers=VREGS, MR=MR, NR={dt: nr(np.dtype(dt).itemsize) for dt in blocks}, blocks=blocks,
-                paths=dict(SMALL=SMALL, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES))
+                paths=dict(SMALL=SMALL, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES, NARROW=NARROW, NARROW_SLIVERS=NARROW_SLIVERS))
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few columns with a in place, few rows with b streamed, the rest packed; numba's threads",
