@@ -76,7 +76,7 @@ def test_shapes(tmp_path):
 
 def test_shapes_alone(tmp_path):
     "--alone on a run over shapes: each row finds its own problem in the fresh run, though both shapes share n"
-    p = bench('--quick', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch', '--alone', '--json', 'r.json', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch', '--alone', '--json', 'r.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     rows = json.loads((tmp_path/'r.json').read_text())['rows']
     assert [(r['m'], r['k'], r['n']) for r in rows] == [(4, 8, 2), (8, 4, 2)] and all(r['alone'] > 0 for r in rows)

@@ -99,9 +99,10 @@ def test_closed_stdout_and_stderr(tmp_path):
     assert p.returncode == 0 and 'torch' in p.stdout and 'Machine: ' in p.stdout, (p.returncode, p.stdout)
 
 def test_empty_shape_and_a_dangling_symlink_are_refused(tmp_path):
-    one_line(bench('--shape', '', '--rungs', 'torch', cwd=tmp_path), 2, "--shape must be comma-separated integers, got ''")
     (tmp_path/'r.json').symlink_to('nowhere/r.json')
-    one_line(bench(*QUICK, '--json', 'r.json', cwd=tmp_path), 2, f"directory '{tmp_path/'nowhere'}' does not exist")
+    empty, dangling = mains([['--shape', '', '--rungs', 'torch'], [*QUICK, '--json', 'r.json']], cwd=tmp_path)   # one process
+    one_line(empty, 2, "--shape must be comma-separated integers, got ''")
+    one_line(dangling, 2, f"directory '{tmp_path/'nowhere'}' does not exist")
 
 # --- checked once, by the plan (issue 20) ---
 
