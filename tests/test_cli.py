@@ -1,7 +1,7 @@
 "The `fastmm-bench` command, end to end, as a user runs it"
 import json, os, signal, subprocess, sys, time
 import pytest
-from conftest import BIN, ROOT, run
+from conftest import BIN, ROOT, mains, run
 
 def bench(*args, cwd, env=None, timeout=600):
     return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=timeout, env=env)
@@ -13,9 +13,20 @@ def one_error_line(p, msg):
     assert len(lines) == 1 and lines[0].startswith('fastmm-bench: error: ') and msg in lines[0], p.stderr
     assert p.stdout == ''
 
-def test_quick_ladder_json_and_plots(tmp_path):
-    p = bench('--quick', '--shape', '5,784,10', '--json', 'out.json', '--plot', 'out.png', cwd=tmp_path)
+# One real run, as a user makes it (every rung, each thread pool timed in a process of its own), that several tests read:
+# a fresh fastmm-bench and its workers take seconds to start. Its environment has variables the record must keep.
+LADDER_ENV = {'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_L2_SIZE': '1048576'}
+
+@pytest.fixture(scope='module')
+def quick_ladder(tmp_path_factory):
+    "The completed process, its folder and its environment"
+    d, env = tmp_path_factory.mktemp('ladder'), {**os.environ, **LADDER_ENV}
+    p = bench('--quick', '--shape', '5,784,10', '--json', 'out.json', '--plot', 'out.png', cwd=d, env=env)
     assert p.returncode == 0, p.stderr
+    return p, d, env
+
+def test_quick_ladder_json_and_plots(quick_ladder):
+    p, tmp_path, _ = quick_ladder
     d = json.loads((tmp_path/'out.json').read_text())
     assert d['schema'] == 2 and d['kind'] == 'ladder' and not d['interrupted']
     s = d['settings']
@@ -36,22 +47,24 @@ def test_quick_ladder_json_and_plots(tmp_path):
 
 def test_markdown_and_plot_formats(tmp_path):
     for ext, magic in (('svg', b'<?xml'), ('pdf', b'%PDF')):
-        p = bench('--quick', '--shape', '4,16,4', '--rungs', 'einsum,torch', '--plot', f'p.{ext}', '--markdown', cwd=tmp_path)
+        p = bench('--quick', '--one-process', '--shape', '4,16,4', '--rungs', 'einsum,torch', '--plot', f'p.{ext}', '--markdown', cwd=tmp_path)
         assert p.returncode == 0, p.stderr
         assert (tmp_path/f'p.{ext}').read_bytes().lstrip()[:len(magic)] == magic
         assert '| rung' in p.stdout and '|:-' in p.stdout
 
 def test_sweep(tmp_path):
-    p = bench('--quick', '--sweep', '16,32', '--rungs', 'broadcast,torch', '--json', 's.json', cwd=tmp_path)
+    p = bench('--quick', '--sweep', '16,32', '--rungs', 'broadcast,torch,numpy', '--json', 's.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     d = json.loads((tmp_path/'s.json').read_text())
     assert d['kind'] == 'sweep' and d['settings']['sizes'] == [16, 32]
-    assert [(r['rung'], r['n']) for r in d['rows']] == [('broadcast', 16), ('torch', 16), ('broadcast', 32), ('torch', 32)]
+    assert d['settings']['isolation'].startswith('a process per thread pool (torch, numpy)')   # the CLI's default: two workers, over two sizes
+    assert [(r['rung'], r['n']) for r in d['rows']] == [(nm, n) for n in (16, 32) for nm in ('broadcast', 'torch', 'numpy')]
+    assert all(r['median'] > 0 for r in d['rows'])
     assert 'GFLOP/s' not in p.stdout.splitlines()[0] and 'n = 32' in p.stdout
 
 def test_shapes(tmp_path):
     "A run over shapes, written as a user would (x, X or ×), timed in order of work, one column and one point per shape"
-    p = bench('--quick', '--shapes', '8x16x4,4X8×2', '--rungs', 'einsum,torch', '--json', 's.json', '--plot', 's.png', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shapes', '8x16x4,4X8×2', '--rungs', 'einsum,torch', '--json', 's.json', '--plot', 's.png', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     d = json.loads((tmp_path/'s.json').read_text())
     assert d['kind'] == 'shapes' and d['settings']['shapes'] == [[4, 8, 2], [8, 16, 4]] and 'sizes' not in d['settings']
@@ -63,7 +76,7 @@ def test_shapes(tmp_path):
 
 def test_shapes_alone(tmp_path):
     "--alone on a run over shapes: each row finds its own problem in the fresh run, though both shapes share n"
-    p = bench('--quick', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch', '--alone', '--json', 'r.json', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch', '--alone', '--json', 'r.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     rows = json.loads((tmp_path/'r.json').read_text())['rows']
     assert [(r['m'], r['k'], r['n']) for r in rows] == [(4, 8, 2), (8, 4, 2)] and all(r['alone'] > 0 for r in rows)
@@ -71,7 +84,7 @@ def test_shapes_alone(tmp_path):
     assert [l.split()[:2] for l in table[1:3]] == [['torch', '4×8×2'], ['torch', '8×4×2']]
 
 def test_json_to_stdout(tmp_path):
-    p = bench('--quick', '--shape', '4,16,4', '--rungs', 'torch', '--json', '-', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shape', '4,16,4', '--rungs', 'torch', '--json', '-', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d['kind'] == 'ladder' and d['rows'][0]['rung'] == 'torch'
@@ -100,13 +113,14 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
              (['--nonsense'], "unrecognized arguments: --nonsense")]
     import torch
     if not torch.cuda.is_available(): cases.append((['--device', 'cuda'], "finds no CUDA GPU"))
-    for args, msg in cases:
-        one_error_line(bench(*args, '--json', 'never.json', cwd=tmp_path) if '--json' not in args else bench(*args, cwd=tmp_path), msg)
+    argvs = [args if '--json' in args else [*args, '--json', 'never.json'] for args, _ in cases]
+    one_error_line(bench(*argvs[0], cwd=tmp_path), cases[0][1])   # the first through the command itself, the rest in one process
+    for p, (args, msg) in zip(mains(argvs[1:], cwd=tmp_path), cases[1:], strict=True): one_error_line(p, msg)
     assert sorted(os.listdir(tmp_path)) == ['adir'], "a failed run left files behind"
 
 def test_scratch_that_does_not_fit_is_skipped_not_crashed(tmp_path):
     "broadcast_full on 4000³ would need 256 GB of scratch: skipped with an estimate and the reason, like the sweep does"
-    p = bench('--quick', '--shape', '4000,4000,4000', '--rungs', 'broadcast_full', '--json', 'r.json', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shape', '4000,4000,4000', '--rungs', 'broadcast_full', '--json', 'r.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     [bf] = json.loads((tmp_path/'r.json').read_text())['rows']
     assert bf['median'] is None and 'of scratch, more than max_mem' in bf['skipped'] and bf['estimate'] > 0
@@ -125,15 +139,22 @@ def test_version_help_and_module():
     assert 'more is refused' in ' '.join(h.split())
     assert run(sys.executable, '-m', 'fastmm', '--help').stdout == h
 
+UMASKS = r'''
+import os, sys
+from fastmm.__main__ import main
+for umask in (0o022, 0o077):   # one process, two runs: the umask is read when a file is made
+    os.umask(umask)
+    rc = main(['--quick', '--one-process', '--shape', '4,8,4', '--rungs', 'torch', '--json', f'r{umask}.json', '--plot', f'r{umask}.png'])
+    if rc: sys.exit(rc)
+'''
+
 def test_files_follow_the_umask(tmp_path):
+    run(sys.executable, '-c', UMASKS, cwd=tmp_path)
     for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
-        code = (f"import os, sys; os.umask({umask}); from fastmm.__main__ import main; "
-                f"sys.exit(main(['--quick', '--shape', '4,8,4', '--rungs', 'torch', '--json', 'r{umask}.json', '--plot', 'r{umask}.png']))")
-        run(sys.executable, '-c', code, cwd=tmp_path)
         for f in (f'r{umask}.json', f'r{umask}.png'): assert (tmp_path/f).stat().st_mode & 0o777 == mode, (f, oct((tmp_path/f).stat().st_mode))
 
 def test_closed_pipe_ends_quietly(tmp_path):
-    p = subprocess.run(f"'{BIN}/fastmm-bench' --quick --shape 4,8,4 --rungs torch,einsum | head -1", shell=True, cwd=tmp_path,
+    p = subprocess.run(f"'{BIN}/fastmm-bench' --quick --one-process --shape 4,8,4 --rungs torch,einsum | head -1", shell=True, cwd=tmp_path,
                        capture_output=True, text=True, timeout=300, executable='/bin/bash')
     assert p.stdout.startswith('4×8 @ 8×4 · float32 · cpu · ') and len(p.stdout.splitlines()) == 1
     assert 'Traceback' not in p.stderr and 'BrokenPipe' not in p.stderr and 'Exception ignored' not in p.stderr, p.stderr
@@ -174,7 +195,8 @@ if where != 'import':
                 if where == 'callback, then an error': raise RuntimeError("no compiled object yet")  # as numba does, its callback cut short
             return real(*a, **k)
         B.verify = verify
-sys.exit(main(['--quick', '--shape', '5,64,10', '--rungs', 'einsum,torch,numpy,broadcast', '--json', 'r.json']))
+one = [] if where == 'timing' else ['--one-process']   # only the timing case is about the workers
+sys.exit(main(['--quick', *one, '--shape', '5,64,10', '--rungs', 'einsum,torch,numpy,broadcast', '--json', 'r.json']))
 '''
 
 @pytest.mark.parametrize('where', ['import', 'check', 'timing', 'saving', 'callback', 'callback, then an error'])
@@ -207,18 +229,17 @@ def test_real_sigint(tmp_path, after):
 def test_first_run_says_it_compiles(tmp_path):
     env = {**os.environ, 'NUMBA_CACHE_DIR': str(tmp_path/'cache')}
     notice = 'numba compiles the compiled rungs now'
-    first = bench('--quick', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
+    first = bench('--quick', '--one-process', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
     assert first.returncode == 0 and notice in first.stderr, first.stderr
-    again = bench('--quick', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
+    again = bench('--quick', '--one-process', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
     assert again.returncode == 0 and notice not in again.stderr, again.stderr
 
-def test_openblas_variables_unset_in_its_own_process(tmp_path):
+def test_openblas_variables_unset_in_its_own_process(quick_ladder):
     "The benchmark removes OPENBLAS_CORETYPE/L2_SIZE in its own process (whatever this environment has), and records what it changed"
-    p = bench('--quick', '--shape', '4,8,4', '--rungs', 'numpy', '--json', 'r.json', cwd=tmp_path)
-    assert p.returncode == 0, p.stderr
-    d = json.loads((tmp_path/'r.json').read_text())
-    expected = {k: None for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE') if k in os.environ}
-    if 'OPENBLAS_THREAD_TIMEOUT' not in os.environ: expected['OPENBLAS_THREAD_TIMEOUT'] = '4'
+    _, tmp_path, env = quick_ladder
+    d = json.loads((tmp_path/'out.json').read_text())
+    expected = {k: None for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE') if k in env}
+    if 'OPENBLAS_THREAD_TIMEOUT' not in env: expected['OPENBLAS_THREAD_TIMEOUT'] = '4'
     assert d['settings']['env'] == expected
     assert not {'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'} & set(d['machine']['env'])
 
@@ -234,7 +255,7 @@ def test_each_value_is_checked_once(monkeypatch, tmp_path, problem, sizes, recor
         return g
     for name in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak', '_count', '_seconds'):
         monkeypatch.setattr(P, name, counted(name, getattr(P, name)))
-    argv = [*problem, '--rungs', 'einsum,torch', '--quick', '--threads', '1', '--seed', '7', '--max-call', '9', '--json', str(tmp_path/'r.json')]
+    argv = [*problem, '--rungs', 'einsum,torch', '--quick', '--one-process', '--threads', '1', '--seed', '7', '--max-call', '9', '--json', str(tmp_path/'r.json')]
     assert M.main(argv) == 0
     assert {k: calls[k] for k in ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak')} == dict.fromkeys(
         ('plan', 'select_rungs', 'check_fits', '_target', '_problems', '_peak'), 1), calls
@@ -242,15 +263,13 @@ def test_each_value_is_checked_once(monkeypatch, tmp_path, problem, sizes, recor
     d = json.loads((tmp_path/'r.json').read_text())
     assert (d['settings'][recorded[0]], d['settings']['threads'], d['settings']['seed'], d['settings']['max_call']) == (recorded[1], 1, 7, 9.)
 
-def test_the_record_is_complete(tmp_path):
+def test_the_record_is_complete(quick_ladder):
     "A result file keeps what it takes to read its figures: environment before and after, threads, kernel, command, commit, clock"
-    env = {**os.environ, 'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_L2_SIZE': '1048576'}
-    p = bench('--quick', '--shape', '4,8,4', '--rungs', 'torch,numpy,numba_parallel', '--json', 'r.json', cwd=tmp_path, env=env)
-    assert p.returncode == 0, p.stderr
-    d = json.loads((tmp_path/'r.json').read_text())
+    _, tmp_path, _ = quick_ladder
+    d = json.loads((tmp_path/'out.json').read_text())
     s, m = d['settings'], d['machine']
     assert s['env_before']['OPENBLAS_L2_SIZE'] == '1048576' and s['env']['OPENBLAS_L2_SIZE'] is None
-    assert s['command'] == 'fastmm-bench --quick --shape 4,8,4 --rungs torch,numpy,numba_parallel --json r.json'
+    assert s['command'] == 'fastmm-bench --quick --shape 5,784,10 --json out.json --plot out.png'
     assert s['isolation'].startswith('a process per thread pool (torch, numpy, numba)')
     assert m['env']['OMP_WAIT_POLICY'] == 'PASSIVE' and 'numba threading layer' in m['env']
     assert set(m['kernel']) == {'vector_bytes', 'registers', 'MR', 'NR', 'blocks', 'paths'} and set(m['kernel']['blocks']['float32']) == {'KC', 'MC', 'NC'}

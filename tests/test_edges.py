@@ -2,9 +2,9 @@
 import json, os, signal, stat, subprocess, sys, threading
 from pathlib import Path
 import pytest
-from conftest import BIN, ROOT, run
+from conftest import BIN, ROOT, mains, run
 
-QUICK = ('--quick', '--shape', '2,3,2', '--rungs', 'torch')
+QUICK = ('--quick', '--one-process', '--shape', '2,3,2', '--rungs', 'torch')   # timed in this one process: no test here is about the workers
 
 def bench(*args, cwd, env=None, timeout=300):
     return run('fastmm-bench', *args, cwd=cwd, check=False, timeout=timeout, env=env)
@@ -40,10 +40,10 @@ def test_json_into_a_hard_link_and_a_fifo(tmp_path):
     assert stat.S_ISFIFO((tmp_path/'pipe').stat().st_mode) and json.loads(got[0])['kind'] == 'ladder'
 
 def test_unwritable_destination_refused_before_measuring(tmp_path):
-    for args, msg in ((['--json', '/proc/r.json'], "--json '/proc/r.json' cannot be made in '/proc'"),
-                      (['--plot', '/proc/r.png'], "--plot '/proc/r.png' cannot be made in '/proc'"),
-                      (['--json', '/proc/version'], "--json '/proc/version' cannot be written")):
-        p = bench(*QUICK, *args, cwd=tmp_path)
+    cases = ((['--json', '/proc/r.json'], "--json '/proc/r.json' cannot be made in '/proc'"),
+             (['--plot', '/proc/r.png'], "--plot '/proc/r.png' cannot be made in '/proc'"),
+             (['--json', '/proc/version'], "--json '/proc/version' cannot be written"))
+    for p, (args, msg) in zip(mains([[*QUICK, *args] for args, _ in cases], cwd=tmp_path), cases, strict=True):   # one process
         one_line(p, 2, msg)
         assert p.stdout == ''
 
@@ -53,7 +53,7 @@ import fastmm.report as R
 def save(self, path): raise OSError(28, 'No space left on device')
 R.BenchResult.save = save
 from fastmm.__main__ import main
-sys.exit(main(['--quick', '--shape', '2,3,2', '--rungs', 'einsum,torch', '--json', 'r.json']))
+sys.exit(main(['--quick', '--one-process', '--shape', '2,3,2', '--rungs', 'einsum,torch', '--json', 'r.json']))
 '''
 
 def test_results_that_cannot_be_written_at_the_end_still_print_the_table(tmp_path):
@@ -99,9 +99,10 @@ def test_closed_stdout_and_stderr(tmp_path):
     assert p.returncode == 0 and 'torch' in p.stdout and 'Machine: ' in p.stdout, (p.returncode, p.stdout)
 
 def test_empty_shape_and_a_dangling_symlink_are_refused(tmp_path):
-    one_line(bench('--shape', '', '--rungs', 'torch', cwd=tmp_path), 2, "--shape must be comma-separated integers, got ''")
     (tmp_path/'r.json').symlink_to('nowhere/r.json')
-    one_line(bench(*QUICK, '--json', 'r.json', cwd=tmp_path), 2, f"directory '{tmp_path/'nowhere'}' does not exist")
+    empty, dangling = mains([['--shape', '', '--rungs', 'torch'], [*QUICK, '--json', 'r.json']], cwd=tmp_path)   # one process
+    one_line(empty, 2, "--shape must be comma-separated integers, got ''")
+    one_line(dangling, 2, f"directory '{tmp_path/'nowhere'}' does not exist")
 
 # --- checked once, by the plan (issue 20) ---
 
@@ -129,7 +130,7 @@ def test_sweep_refuses_a_float_size():
     clear_error(lambda: sweep(plan(sizes=[8.5], **FAST)), '8.5')
 
 def test_max_call_holds_below_probe_above(tmp_path):
-    p = bench('--quick', '--shape', '4,8,4', '--rungs', 'naive,torch', '--max-call', '1e-9', '--json', 'r.json', cwd=tmp_path)
+    p = bench('--quick', '--one-process', '--shape', '4,8,4', '--rungs', 'naive,torch', '--max-call', '1e-9', '--json', 'r.json', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     rows = {r['rung']: r for r in json.loads((tmp_path/'r.json').read_text())['rows']}
     assert rows['naive']['median'] is None and 'max_call' in rows['naive']['skipped']
@@ -148,7 +149,7 @@ class Hook:
         if name == 'numba' or name.startswith('numba.'): raise ImportError("no numba here")
 sys.meta_path.insert(0, Hook())
 from fastmm.__main__ import main
-sys.exit(main(['--quick', '--sweep', '8', '--rungs', 'torch', '--peak', '--json', 'r.json']))
+sys.exit(main(['--quick', '--one-process', '--sweep', '8', '--rungs', 'torch', '--peak', '--json', 'r.json']))
 '''
 
 def test_peak_without_numba_is_not_silently_ignored(tmp_path):
