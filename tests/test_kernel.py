@@ -8,7 +8,7 @@ WIDTH = '''
 import sys, torch, fastmm.gemm as G, fastmm.peak as P, fastmm.jit as J
 from fastmm.matmul import verify
 vb = int(sys.argv[1])
-assert (P.VBYTES, G.MR, G._CACHE) == (vb, 6 if vb < 64 else 12, False), (P.VBYTES, G.MR, G._CACHE)
+assert (P.VBYTES, G.MR, P.KERNEL_CACHE) == (vb, 6 if vb < 64 else 12, False), (P.VBYTES, G.MR, P.KERNEL_CACHE)
 for dtype in J.JIT_DTYPES:
     for m, k, n in [(1, 1, 1), (7, 300, 17), (40, 33, 70)]:
         verify(G.matmul_numba_packed, torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype))
