@@ -78,7 +78,8 @@ sys.exit(main(['--quick', '--shape', '5,64,10', '--rungs', 'broadcast,einsum,tor
 
 @pytest.mark.parametrize('sig', ['SIGTERM', 'SIGHUP'])
 def test_sigterm_and_sighup_keep_the_rows(tmp_path, sig):
-    p = run(sys.executable, '-c', SIGNALLED, sig, cwd=tmp_path, check=False, timeout=300)
+    dfl = lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGTERM, signal.SIGHUP)]   # as in a terminal, even when the suite runs under nohup
+    p = run(sys.executable, '-c', SIGNALLED, sig, cwd=tmp_path, check=False, timeout=300, preexec_fn=dfl)
     assert p.returncode == 128 + getattr(signal, sig), (p.returncode, p.stderr)
     assert 'Traceback' not in p.stderr and f'measured before {sig}' in p.stderr, p.stderr
     d = json.loads((tmp_path/'r.json').read_text())
