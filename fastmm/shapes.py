@@ -19,7 +19,9 @@ __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'smal
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, on one thread
 
-def small(m:int, k:int, n:int) -> bool: return m * k * n <= SMALL  # whether m×k @ k×n is a small product
+def small(m:int, k:int, n:int) -> bool: # The product: (m×k) @ (k×n)
+    "Whether the product is small: at most `SMALL` multiply-adds"
+    return m * k * n <= SMALL
 
 @njit(cache=KERNEL_CACHE, nogil=True)
 def _in_place(a, b, c, lo, hi, kc_max):
