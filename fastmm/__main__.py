@@ -8,7 +8,7 @@ import argparse, os, re, shlex, signal, sys, warnings
 import fastmm
 
 # %% auto #0
-__all__ = ['EXAMPLES', 'PLOT_FORMATS', 'UsageError', 'parser', 'check_args', 'run', 'alone', 'main']
+__all__ = ['EXAMPLES', 'PLOT_FORMATS', 'UsageError', 'parser', 'check_args', 'run', 'alone', 'twins', 'main']
 
 # %% ../nbs/10_cli.ipynb #a1b67709
 EXAMPLES = """examples:
@@ -61,6 +61,8 @@ def parser(rungs:bool=True) -> argparse.ArgumentParser:
     p.add_argument('--alone', nargs='?', const=1, type=int, metavar='ROUNDS', help="then time each rung again alone, in a fresh "
                    "fastmm-bench, and show side by side ÷ alone; with ROUNDS, that many rounds, the run timed again in each after "
                    "the first, and the median of the rounds (default: 1 round)")
+    p.add_argument('--twins', action='store_true', help="also time each rung in a fresh process of its own, alone on the CPU, "
+                   "each block right after the run's, and show side by side ÷ alone, both timed in the same minutes")
     return p
 
 # %% ../nbs/10_cli.ipynb #cbcb9371
@@ -114,7 +116,7 @@ def check_args(args): # Parsed arguments
                      shapes=None if args.shapes is None else _shapes(args.shapes),
                      min_run_time=0.05 if args.quick else 0.25, min_blocks=1 if args.quick else 3,
                      max_call=args.max_call, peak=args.peak, tf32=args.tf32,
-                     isolate=False if args.one_process else None)
+                     isolate=False if args.one_process else None, twins=args.twins)
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/10_cli.ipynb #25e10d3f
@@ -155,13 +157,19 @@ def _medians(res, names, one_process=False) -> dict:
     if p.returncode: raise RuntimeError(f"timing {', '.join(names)} again failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
     return {(r['rung'], r['m'], r['k'], r['n']): r['median'] for r in json.loads(p.stdout)['rows'] if r['median']}
 
+def _labels(res, rows):
+    "(the heading of the problem column, each row's label in it, its width)"
+    from fastmm.report import shape_label
+    head = 'n' if res.kind == 'sweep' else 'shape'
+    label = (lambda r: str(r['n'])) if res.kind == 'sweep' else (lambda r: shape_label(r['m'], r['k'], r['n']))
+    return head, label, max([len(head)] + [len(label(r)) for r in rows])
+
 def alone(res, # The run to check, timed side by side
           rounds:int=1, # Rounds of the check: each times every rung alone, and from the second on the whole run again first
           one_process:bool=False, # Whether `res` timed every rung in one process (`--one-process`)
          ) -> str: # A table of each rung's rate side by side ÷ its rate alone: the median of the rounds, and their range
     "Time each measured rung of `res` again alone, each in a fresh fastmm-bench; record it in its rows (`alone`, `vs_alone`)"
     import statistics
-    from fastmm.report import shape_label
     key = lambda r: (r['rung'], r['m'], r['k'], r['n'])
     rows = [r for r in res.rows if r['median']]
     names = list(dict.fromkeys(r['rung'] for r in rows))
@@ -176,9 +184,7 @@ def alone(res, # The run to check, timed side by side
             got = _medians(res, [name])
             for k in alone_t:
                 if k[0] == name: alone_t[k].append(got.get(k))
-    head = 'shape' if res.kind == 'shapes' else 'n'
-    label = (lambda r: shape_label(*key(r)[1:])) if res.kind == 'shapes' else (lambda r: str(r['n']))
-    w = max([len(head)] + [len(label(r)) for r in rows])
+    head, label, w = _labels(res, rows)
     lines = [f"{'rung':16} {head:>{w}}  side by side ÷ alone" + (f" (median of {rounds} rounds, lowest–highest)" if rounds > 1 else '')]
     for r in rows:
         pairs = [(s, a) for s, a in zip(side[key(r)], alone_t[key(r)]) if s and a]
@@ -188,6 +194,13 @@ def alone(res, # The run to check, timed side by side
         lines.append(f"{r['rung']:16} {label(r):>{w}}  {statistics.median(r['vs_alone']):.2f}"
                      + (f"  ({min(r['vs_alone']):.2f}–{max(r['vs_alone']):.2f})" if rounds > 1 else ''))
     return '\n'.join(lines)
+
+def twins(res) -> str: # A table of each rung's rate side by side ÷ its twin's rate alone
+    "The check of a run with twins (`--twins`): each rung side by side ÷ its twin, a fresh process that timed it alone, block by block with it"
+    rows = [r for r in res.rows if r.get('vs_twin')]
+    head, label, w = _labels(res, rows)
+    return '\n'.join([f"{'rung':16} {head:>{w}}  side by side ÷ alone (its twin)"] + [f"{r['rung']:16} {label(r):>{w}}  {r['vs_twin']:.2f}" for r in rows]
+                     + ["(each rung's rate side by side ÷ its rate in a fresh process of its own, every other process stopped, timed in turn with it)"])
 
 # %% ../nbs/10_cli.ipynb #7a3242f5
 def _write_plot(res, path):
@@ -210,7 +223,7 @@ def _output(res, args, changed, vs=None) -> str|None: # Where the results could 
         try: save(path)
         except Exception as e: lost.append(f"{opt} {path} ({getattr(e, 'strerror', None) or e})")  # the table still comes
     table = res.markdown() if args.markdown else res.text()
-    if vs: table += f"\n\n{vs}\n(each rung's rate side by side ÷ its rate alone in a fresh process)"
+    if vs: table += f"\n\n{vs}"
     if args.json == '-':
         sys.stdout.write(res.to_json() + '\n'); _stderr(table)
     else: sys.stdout.write(table + '\n')
@@ -227,8 +240,8 @@ def _bench(argv:list, ctrl_c) -> tuple: # (the result, where it could not be wri
     ctrl_c.watch_numba()  # only now: importing numba loads NumPy's BLAS, which benchmark_env must precede
     res = run(p, progress=sys.stderr is not None and sys.stderr.isatty())
     res.settings.update(command=' '.join(['fastmm-bench', *map(shlex.quote, argv)]), **({'quick': True} if args.quick else {}))
-    vs = alone(res, args.alone, args.one_process) if args.alone and not res.interrupted else None
-    return res, _output(res, args, changed, vs)
+    vs = [alone(res, args.alone, args.one_process) + "\n(each rung's rate side by side ÷ its rate alone in a fresh fastmm-bench)"] if args.alone and not res.interrupted else []
+    return res, _output(res, args, changed, '\n\n'.join(vs + ([twins(res)] if args.twins else [])))
 
 _BY = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM', signal.SIGHUP: 'SIGHUP'}
 

@@ -38,8 +38,8 @@ def _skip(r, p:Plan, a, b, history, say, clock, sync):
     if est is not None and est > p.max_call: return f"a call would take about {fmt_time(est)}, more than max_call ({fmt_time(p.max_call)})", est
     return None, est
 
-def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:Isolation=None) -> list:
-    "Rows for the plan's rungs on `a` @ `b`: each skipped with an estimate, or checked and timed (in `iso`'s processes, if given)"
+def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:Isolation=None, twins:Isolation=None) -> list:
+    "Rows for the plan's rungs on `a` @ `b`: each skipped with an estimate, or checked and timed (in `iso`'s processes, if given; each block followed by its twin's, if given)"
     sync = torch.cuda.synchronize if a.is_cuda else None
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
     rows, todo, dims = {}, {}, f"{m}×{k} @ {k}×{n}"
@@ -57,27 +57,33 @@ def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:I
             todo[r.name] = r
         say(f"timing {', '.join(todo)} on {dims}" if len(todo) < 4 else f"timing {len(todo)} rungs in turn on {dims}")
         fns = iso.timers(list(todo), m, k, n) if iso else {nm: (lambda f=r.fn: f(a, b)) for nm, r in todo.items()}
+        if twins: tw = twins.timers(list(todo), m, k, n); fns = {key: f for nm in fns for key, f in ((nm, fns[nm]), ((nm, 'twin'), tw[nm]))}
         timings = measure(fns, p.min_run_time, p.min_blocks, clock=clock, sync=sync)
     except KeyboardInterrupt as e:
-        for nm, t in getattr(e, 'partial', {}).items(): rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
+        for nm, t in getattr(e, 'partial', {}).items():
+            if nm in todo: rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
         raise Interrupted([rows[r.name] for r in p.rungs if r.name in rows]) from None
-    for nm, t in timings.items():
-        rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
+    for nm in todo:
+        t = timings[nm]; rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
+        if twins: tw = timings[nm, 'twin']; rows[nm].update(twin=tw.to_dict(), vs_twin=tw.median / t.median)
         history.setdefault(nm, []).append((m * k * n, t.median))
     return [rows[r.name] for r in p.rungs if r.name in rows]
 
 # %% ../nbs/09_bench.ipynb #372e6025
 @contextlib.contextmanager
 def _session(p:Plan, clock:Callable):
-    "For the length of a run: the workers of an isolated run (or None), the plan's threads and TF32 setting"
-    iso = Isolation(p) if p.isolate and clock is time.perf_counter else None
+    "For the length of a run: its workers and its rungs' twins (or None), the plan's threads and TF32 setting"
+    real = clock is time.perf_counter   # a FakeClock times in this process
+    iso = Isolation(p, 'pool' if p.isolate else 'run') if real and (p.isolate or p.twins) else None
+    twins = Isolation(p, 'rung') if real and p.twins else None
     old = torch.backends.cuda.matmul.allow_tf32
     if torch.device(p.device).type == 'cuda': torch.backends.cuda.matmul.allow_tf32 = p.tf32
     try:
-        with using_threads(1 if iso else p.threads): yield iso   # an isolated run's own checks start no thread pool
+        with using_threads(1 if iso else p.threads): yield iso, twins   # an isolated run's own checks start no thread pool
     finally:
         torch.backends.cuda.matmul.allow_tf32 = old
-        if iso: iso.__exit__()
+        for w in (iso, twins):
+            if w: w.__exit__()
 
 def _result(p:Plan) -> BenchResult:
     "The empty result of a run of `p`: its settings, the machine, and the compiled kernel's parameters if it runs"
@@ -93,9 +99,9 @@ def ladder(p:Plan=None, # What to run, from plan(shape=...) (default: plan(), ev
     "Time every rung of the plan on its one problem and compare them"
     p = plan() if p is None else p
     if p.kind != 'ladder': raise ValueError("ladder needs a plan with a shape; a plan with sizes or shapes is for sweep")
-    with _session(p, clock) as iso:   # the machine is described inside too: MKL's probe then starts no thread pool here
+    with _session(p, clock) as (iso, twins):   # the machine is described inside too: MKL's probe then starts no thread pool here
         res = _result(p)
-        try: res.rows = _run_problem(p, *_inputs(p, *p.problems[0]), {}, say or (lambda s: None), clock, iso)
+        try: res.rows = _run_problem(p, *_inputs(p, *p.problems[0]), {}, say or (lambda s: None), clock, iso, twins)
         except Interrupted as e: res.rows, res.interrupted = e.rows, True
     add_speedups(res.rows)
     return res
@@ -108,12 +114,12 @@ def sweep(p:Plan, # What to run, from plan(sizes=...) or plan(shapes=...)
     "Time the plan's rungs on each of its problems in turn: n×n @ n×n for each of its sizes n, or each of its shapes"
     if p.kind == 'ladder': raise ValueError("sweep needs a plan with sizes or shapes; a plan with a shape is for ladder")
     say, history = say or (lambda s: None), {}
-    with _session(p, clock) as iso:   # the machine is described inside too: MKL's probe then starts no thread pool here
+    with _session(p, clock) as (iso, twins):   # the machine is described inside too: MKL's probe then starts no thread pool here
         res = _result(p)
         if p.peak:
             say("measuring the FMA peak")
             res.machine['peak'] = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}}
         try:
-            for m, k, n in p.problems: res.rows += _run_problem(p, *_inputs(p, m, k, n), history, say, clock, iso)
+            for m, k, n in p.problems: res.rows += _run_problem(p, *_inputs(p, m, k, n), history, say, clock, iso, twins)
         except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True
     return res

@@ -10,7 +10,7 @@ from .plan import BENCH_DTYPES, Plan
 from .timing import calls_per_block, threads as using_threads, time_block
 
 # %% auto #0
-__all__ = ['make_inputs', 'serve', 'Worker', 'Timer', 'Isolation']
+__all__ = ['make_inputs', 'serve', 'Worker', 'Timer', 'groups', 'Isolation']
 
 # %% ../nbs/08b_isolation.ipynb #70b7b028
 def make_inputs(m:int, k:int, n:int, # The problem: (m×k) @ (k×n)
@@ -89,11 +89,18 @@ class Timer:
     def block(self, number:int) -> float: return self.worker.ask('block', self.name, number)
 
 # %% ../nbs/08b_isolation.ipynb #bddd31f8
+def groups(rungs:list, # The `Rung`s of a run
+           per:str='pool', # 'pool': a worker per thread pool; 'run': one for them all; 'rung': one per rung
+          ) -> dict: # rung name -> the name of its worker
+    "Which worker each rung is timed in"
+    if per not in ('pool', 'run', 'rung'): raise ValueError(f"per must be 'pool', 'run' or 'rung', got {per!r}")
+    return {r.name: r.pool if per == 'pool' else 'run' if per == 'run' else r.name for r in rungs}
+
 class Isolation:
-    "One `Worker` per thread pool of the plan's rungs, for the length of a run (a context manager)"
-    def __init__(self, p:Plan):
-        self.p, self.pools = p, {r.name: r.pool for r in p.rungs}
-        self.workers = {pool: Worker(pool, p.threads) for pool in dict.fromkeys(self.pools.values())}
+    "The workers of a run's rungs, grouped as `groups` says, for the length of the run (a context manager)"
+    def __init__(self, p:Plan, per:str='pool'): # See `groups`
+        self.p, self.groups = p, groups(p.rungs, per)
+        self.workers = {g: Worker(g, p.threads) for g in dict.fromkeys(self.groups.values())}
     def __enter__(self): return self
     def __exit__(self, *exc):
         for w in self.workers.values(): w.quit()   # all end at once
@@ -101,7 +108,7 @@ class Isolation:
 
     def timers(self, names:list, m:int, k:int, n:int) -> dict:
         "A timer for each rung of `names` on the problem m×k @ k×n, its operands made in its worker"
-        for pool, w in self.workers.items():
-            mine = [nm for nm in names if self.pools[nm] == pool]
+        for g, w in self.workers.items():
+            mine = [nm for nm in names if self.groups[nm] == g]
             if mine: w.ask('problem', mine, (m, k, n), self.p.dtype, self.p.device, self.p.seed)
-        return {nm: Timer(self.workers[self.pools[nm]], nm) for nm in names}
+        return {nm: Timer(self.workers[self.groups[nm]], nm) for nm in names}

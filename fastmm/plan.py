@@ -86,6 +86,7 @@ class Plan:
     tf32: bool = False    # let float32 products on CUDA use TF32
     isolate: bool = False # time each thread pool's rungs in a process of its own (see `Isolation`)
     notes: tuple = ()     # one-line remarks: the rungs left out, and why
+    twins: bool = False   # also time each rung in a fresh process of its own, block by block with the run (see `Isolation`)
 
     def settings(self) -> dict:
         "The plan as a result file records it"
@@ -93,7 +94,7 @@ class Plan:
                 if self.kind == 'sweep' else dict(shapes=[list(p) for p in self.problems]))
         return dict(**prob, dtype=self.dtype, device=self.device, threads=self.threads, seed=self.seed,
                     min_run_time=self.min_run_time, min_blocks=self.min_blocks, max_call=self.max_call,
-                    max_mem=self.max_mem, rungs=[r.name for r in self.rungs], tf32=self.tf32, isolation=self.isolation())
+                    max_mem=self.max_mem, rungs=[r.name for r in self.rungs], tf32=self.tf32, isolation=self.isolation(), twins=self.twins)
 
     def isolation(self) -> str:
         "How the rungs' thread pools were kept from slowing each other, as the record says it"
@@ -145,13 +146,16 @@ def _peak(peak, kind, device, dtype):
     if torch.device(device).type != 'cpu' or dtype not in ('float32', 'float64'): raise ValueError("peak measures the CPU in float32 or float64 only")
     if NUMBA_MISSING: raise ValueError(f"peak needs numba: {NUMBA_MISSING}")
 
+def _stoppable(on, device, what):
+    "`on`, checked: `what` needs the CPU, and an operating system that can stop a process"
+    if on and torch.device(device).type != 'cpu': raise ValueError(f"{what} applies to the CPU only")
+    if on and not hasattr(signal, 'SIGSTOP'): raise ValueError(f"{what} needs an operating system that can stop a process (SIGSTOP)")
+    return bool(on)
+
 def _isolate(isolate, device, pools):
     "Whether to time each thread pool in a process of its own: by default on the CPU, wherever a process can be stopped"
-    can = hasattr(signal, 'SIGSTOP')
-    if isolate is None: return torch.device(device).type == 'cpu' and can
-    if isolate and torch.device(device).type != 'cpu': raise ValueError("isolate applies to the CPU only")
-    if isolate and not can: raise ValueError("isolate needs an operating system that can stop a process (SIGSTOP)")
-    return bool(isolate)
+    if isolate is None: return torch.device(device).type == 'cpu' and hasattr(signal, 'SIGSTOP')
+    return _stoppable(isolate, device, 'isolate')
 
 # %% ../nbs/08a_plan.ipynb #0eeeed41
 def plan(rungs=None, # Rung names, a list or a comma-separated string (default: every rung that can take part)
@@ -166,6 +170,7 @@ def plan(rungs=None, # Rung names, a list or a comma-separated string (default: 
          max_mem:float=None, # Bytes (default: half the memory available on the device)
          peak:bool=False, tf32:bool=False, # See Plan
          isolate:bool=None, # See Plan (default: on the CPU, where the rungs use more than one thread pool)
+         twins:bool=False, # See Plan
         ) -> Plan:
     "Check a request to the benchmark, every rule once, and make it a `Plan`"
     kind, problems = _problems((5, 784, 10) if shape is None and sizes is None and shapes is None else shape, sizes, shapes)
@@ -180,4 +185,4 @@ def plan(rungs=None, # Rung names, a list or a comma-separated string (default: 
     max_mem = (available(device) or 2**33) / 2 if max_mem is None else _count(max_mem, 'max_mem')
     isolate = _isolate(isolate, device, {r.pool for r in sel})
     return Plan(kind, problems, tuple(sel), dtype, str(device), threads, seed, min_run_time, min_blocks, max_call, max_mem,
-                bool(peak), bool(tf32), bool(isolate), tuple(notes))
+                bool(peak), bool(tf32), bool(isolate), tuple(notes), _stoppable(twins, device, 'twins'))

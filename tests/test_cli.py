@@ -83,6 +83,18 @@ def test_shapes_alone(tmp_path):
     table = p.stdout.split('side by side ÷ alone')[1].splitlines()
     assert [l.split()[:2] for l in table[1:3]] == [['torch', '4×8×2'], ['torch', '8×4×2']]
 
+def test_twins(tmp_path):
+    "--twins: each row keeps its twin's timing, timed in a fresh process of its own beside the run, and the table shows the ratio"
+    p = bench('--quick', '--shapes', '4x8x2,8x4x2', '--rungs', 'torch,numpy', '--twins', '--json', 'r.json', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads((tmp_path/'r.json').read_text())
+    assert d['settings']['twins'] is True and d['settings']['isolation'].startswith('a process per thread pool')
+    rows = d['rows']
+    assert [(r['rung'], r['m']) for r in rows] == [('torch', 4), ('numpy', 4), ('torch', 8), ('numpy', 8)]
+    for r in rows: assert r['twin']['median'] > 0 and r['twin']['runs'] >= 1 and r['vs_twin'] == pytest.approx(r['twin']['median'] / r['median'])
+    table = p.stdout.split('side by side ÷ alone (its twin)')[1].splitlines()
+    assert [l.split()[:2] for l in table[1:5]] == [['torch', '4×8×2'], ['numpy', '4×8×2'], ['torch', '8×4×2'], ['numpy', '8×4×2']]
+
 def test_json_to_stdout(tmp_path):
     p = bench('--quick', '--one-process', '--shape', '4,16,4', '--rungs', 'torch', '--json', '-', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
