@@ -7,7 +7,7 @@ from __future__ import annotations
 from torch import Tensor
 from .matmul import outside_torch
 from .machine import cache_sizes
-from .jit import jit_rung, numba_into, numba, njit, prange
+from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr
@@ -85,11 +85,37 @@ def kernel_parameters() -> dict:
     return dict(vector_bytes=VBYTES, registers=VREGS, MR=MR, NR={dt: nr(np.dtype(dt).itemsize) for dt in blocks}, blocks=blocks,
                 paths=dict(SMALL=SMALL, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES, NARROW=NARROW, NARROW_SLIVERS=NARROW_SLIVERS))
 
+# %% ../nbs/06c_shapes.ipynb #04ee2354
+@intrinsic
+def _pointer(typingctx, addr, dt):
+    "A pointer to numbers of type `dt` (a NumPy scalar type) at the integer address `addr`"
+    ty = types.CPointer(dt.instance_type)
+    def codegen(context, builder, sig, args): return builder.inttoptr(args[0], context.get_value_type(ty))
+    return ty(addr, dt), codegen
+
+@njit(cache=KERNEL_CACHE, nogil=True)
+def _small_at(pa, pb, pc, m, k, n, double):
+    "c = a @ b, a small product of C-contiguous matrices given by their addresses: float64 if `double`, else float32"
+    if double:
+        _in_place(numba.carray(_pointer(pa, np.float64), (m, k)), numba.carray(_pointer(pb, np.float64), (k, n)),
+                  numba.carray(_pointer(pc, np.float64), (m, n)), 0, m, max(1, k))
+    else:
+        _in_place(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
+                  numba.carray(_pointer(pc, np.float32), (m, n)), 0, m, max(1, k))
+
+def _into(a:Tensor, b:Tensor, c:Tensor):
+    "c = a @ b for `outside_torch`: a small product of C-contiguous tensors by address, anything else through `by_shape` on arrays"
+    m, k = a.shape
+    n = c.shape[1]
+    if small(m, k, n) and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg()):
+        _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8)
+    else: by_shape(as_array(a), as_array(b), c.numpy())
+
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few columns with a in place, few rows with b streamed, the rest packed; numba's threads",
-          'numba_parallel', (_in_place, _in_place_threads, *KERNELS))
+          'numba_parallel', (_small_at, _in_place, _in_place_threads, *KERNELS))
 def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
     "`a @ b` with numba's kernel on the path that suits its shape, on `numba.get_num_threads()` threads"
-    return outside_torch(matmul_numba_parallel.rung, numba_into(by_shape), a, b)
+    return outside_torch(matmul_numba_parallel.rung, _into, a, b)
