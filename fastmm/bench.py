@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_bench.ipynb #1c2854a0
 from __future__ import annotations
-import contextlib, time
+import contextlib, statistics, time
 from typing import Callable
 import torch
 from .matmul import verify
@@ -65,7 +65,7 @@ def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:I
         raise Interrupted([rows[r.name] for r in p.rungs if r.name in rows]) from None
     for nm in todo:
         t = timings[nm]; rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
-        if twins: tw = timings[nm, 'twin']; rows[nm].update(twin=tw.to_dict(), vs_twin=tw.median / t.median)
+        if twins: tw = timings[nm, 'twin']; rows[nm].update(twin=tw.to_dict(), vs_twin=statistics.median(w / s for s, w in zip(t.times, tw.times)))
         history.setdefault(nm, []).append((m * k * n, t.median))
     return [rows[r.name] for r in p.rungs if r.name in rows]
 

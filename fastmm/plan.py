@@ -13,7 +13,7 @@ from .jit import MISSING as NUMBA_MISSING
 from .rungs import ABSENT, RUNGS
 
 # %% auto #0
-__all__ = ['BENCH_DTYPES', 'supports', 'select_rungs', 'TooBig', 'gib', 'available', 'check_fits', 'Plan', 'plan']
+__all__ = ['BENCH_DTYPES', 'TWIN_BLOCKS', 'supports', 'select_rungs', 'TooBig', 'gib', 'available', 'check_fits', 'Plan', 'plan']
 
 # %% ../nbs/08a_plan.ipynb #1c17dad7
 BENCH_DTYPES = dict(float32=torch.float32, float64=torch.float64, float16=torch.float16, bfloat16=torch.bfloat16)
@@ -158,6 +158,8 @@ def _isolate(isolate, device, pools):
     return _stoppable(isolate, device, 'isolate')
 
 # %% ../nbs/08a_plan.ipynb #0eeeed41
+TWIN_BLOCKS = 15  # blocks per rung and problem, at least, in a run with twins: its check is the median of that many pairs
+
 def plan(rungs=None, # Rung names, a list or a comma-separated string (default: every rung that can take part)
          shape=None, # (m, k, n): a ladder on (m×k) @ (k×n) (default, without sizes or shapes: the seed problem 5×784 @ 784×10)
          sizes=None, # Square sizes n: a sweep on n×n @ n×n
@@ -179,6 +181,7 @@ def plan(rungs=None, # Rung names, a list or a comma-separated string (default: 
     threads = torch.get_num_threads() if threads is None else _count(threads, 'threads', 1, usable_cpus())
     seed = _count(seed, 'seed', 0, 2**64 - 1)
     min_run_time, min_blocks = _seconds(min_run_time, 'min_run_time'), _count(min_blocks, 'min_blocks')
+    if twins: min_blocks = max(min_blocks, TWIN_BLOCKS)
     max_call = _seconds(max_call, 'max_call') if max_call is not None else 0.5 if kind != 'ladder' and rungs is None else 60.
     _peak(peak, kind, device, dtype)
     check_fits(*max(problems, key=lambda p: p[0] * p[1] + p[1] * p[2] + p[0] * p[2]), BENCH_DTYPES[dtype].itemsize, device)
