@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   fastmm-bench --threads 1 --json ladder.json --plot ladder.png
   fastmm-bench --sweep 64,128,256,512,1024 --rungs broadcast,einsum,torch
   fastmm-bench --sweep 1024,2048,4096 --rungs numba_parallel,torch,numpy --dtype float64
+  fastmm-bench --sweep 1024,2048 --rungs numba_parallel,torch,numpy --twins   (each rung also timed alone, in turn)
   fastmm-bench --shapes 5x784x10,32x4096x4096,4096x32x4096 --rungs numba_parallel,torch,numpy --dtype float64 --threads 1
   fastmm-bench --device cuda --dtype float16 --sweep 1024,4096 --json -   (JSON on stdout)"""
 

@@ -10,6 +10,10 @@ import _thread, signal, sys, threading
 __all__ = ['needs_compiling', 'CtrlC']
 
 # %% ../nbs/09a_compiling.ipynb #3fb95998
+def _dtype_of(argtypes) -> str|None:
+    "The dtype of the first array among a compiled signature's argument types (None if it takes no array, e.g. addresses)"
+    return next((str(t.dtype) for t in argtypes if hasattr(t, 'dtype')), None)
+
 def needs_compiling(rungs:list, # Rungs; those without compiled functions are ignored
                     dtype:str='float32', # 'float32' or 'float64'
                     threads:int=2, # Threads of the run: with one, numba's parallel functions never run
@@ -23,9 +27,9 @@ def needs_compiling(rungs:list, # Rungs; those without compiled functions are ig
     host = llvm.get_host_cpu_name()
     try:
         for k in kernels:
-            if any(str(sig[0].dtype) == dtype for sig in k.signatures): continue   # already compiled in this process
+            if any(_dtype_of(sig) in (dtype, None) for sig in k.signatures): continue   # already compiled in this process
             index = k._cache._cache_file._load_index()
-            if not any(str(key[0][0].dtype) == dtype and key[1][1] == host for key in index): return True
+            if not any(_dtype_of(key[0]) in (dtype, None) and key[1][1] == host for key in index): return True
         return False
     except Exception: return True
 
