@@ -65,7 +65,7 @@ def _run_problem(p:Plan, a, b, history:dict, say:Callable, clock:Callable, iso:I
         raise Interrupted([rows[r.name] for r in p.rungs if r.name in rows]) from None
     for nm in todo:
         t = timings[nm]; rows[nm] = result_row(todo[nm], m, k, n, t.to_dict())
-        if twins: tw = timings[nm, 'twin']; rows[nm].update(twin=tw.to_dict(), vs_twin=statistics.median(w / s for s, w in zip(t.times, tw.times)))
+        if twins: t2 = timings[nm, 'twin']; rows[nm].update(twin=t2.to_dict(), vs_twin=statistics.median(w / s for s, w in zip(t.times, t2.times)))
         history.setdefault(nm, []).append((m * k * n, t.median))
     return [rows[r.name] for r in p.rungs if r.name in rows]
 

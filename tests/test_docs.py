@@ -240,3 +240,17 @@ def test_readme_is_what_tools_readme_writes(proc):
     try: from readme import readme
     finally: sys.path.pop(0)
     assert readme(proc/'index.ipynb') == (ROOT/'README.md').read_text(), "README.md is stale: run python tools/readme.py"
+
+
+def test_results_page_is_current(monkeypatch):
+    "The Results page shows what its cells make of nbs/results now: its rendering cell is slow (nbdev_test skips it), so it is run here"
+    from execnb.nbio import read_nb
+    from execnb.shell import CaptureShell
+    monkeypatch.chdir(ROOT/'nbs')
+    nb, sh = read_nb('11_results.ipynb'), CaptureShell(mpl_format='png')
+    text = lambda outs: [o.get('text') or o.get('data', {}).get('text/markdown') for o in outs if o.get('text') or 'text/markdown' in o.get('data', {})]
+    for c in nb.cells:
+        if c.cell_type != 'code' or re.search(r'^#\|\s*eval:\s*false', c.source, re.M): continue
+        outs = sh.run(c.source)
+        assert not sh.exc, f"{c.source[:60]!r}: {sh.exc}"
+        assert text(outs) == text(c.outputs), f"stored outputs of {c.source[:60]!r} are stale: run it again (RUN_SLOW)"
