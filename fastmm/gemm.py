@@ -13,7 +13,8 @@ from .jit import jit_rung, numba_into, numba, njit, prange, intrinsic, types, cg
 from .peak import KERNEL_CACHE, VBYTES, VREGS, vector_fn
 
 # %% auto #0
-__all__ = ['MR', 'PF_AHEAD', 'PACK_ROWS', 'MC_BYTES', 'KERNELS', 'nr', 'any_tile', 'block_sizes', 'gemm', 'matmul_numba_packed']
+__all__ = ['MR', 'PF_AHEAD', 'PACK_ROWS', 'MC_BYTES', 'KERNELS', 'nr', 'any_tile', 'block_sizes', 'transposed', 'gemm',
+           'matmul_numba_packed']
 
 # %% ../nbs/06b_gemm.ipynb #341b37ed
 MR = 12 if VREGS == 32 else 6  # rows of the register tile: 2·MR vectors of accumulators leave registers to spare
@@ -166,8 +167,9 @@ def _copy(typingctx, dst, doff, src, soff, count):
 PACK_ROWS = 4  # rows of `b` that packing reads together, sliver by sliver
 
 @njit(cache=KERNEL_CACHE, nogil=True)
-def _pack_b(b, bp, p0, kc, j0, nw, cols):
-    "Rows p0:p0+kc, columns j0:j0+nw of `b` into slivers of `cols` columns, a zero row making kc even: row p of sliver j at bp[(j*kc2 + p)*cols:]"
+def _pack_b(b, bp, p0, kc, j0, nw, cols, tb):
+    "Rows p0:p0+kc, columns j0:j0+nw of `b` (stored as its transpose if `tb`) into slivers of `cols` columns, a zero row making kc even: row p of sliver j at bp[(j*kc2 + p)*cols:]"
+    if tb: return _pack_bt(b, bp, p0, kc, j0, nw, cols)
     n = b.shape[1]
     full, kc2 = nw // cols, kc + kc % 2
     for j in range(-(-nw // cols)): bp[(j * kc2 + kc) * cols:(j + 1) * kc2 * cols] = 0
@@ -181,8 +183,34 @@ def _pack_b(b, bp, p0, kc, j0, nw, cols):
             _copy(bp, o, b, (p0 + p) * n + j0 + full * cols, w); bp[o + w:o + cols] = 0
 
 @njit(cache=KERNEL_CACHE, nogil=True)
-def _pack_a(a, ap, i0, mc, p0, kc):
-    "Rows i0:i0+mc, columns p0:p0+kc of `a` into slivers of MR rows, a zero column making kc even: column p of sliver i at ap[(i*kc2 + p)*MR:]"
+def _pack_bt(bt, bp, p0, kc, j0, nw, cols):
+    "`_pack_b` of b = bt.T: each column of a sliver is a row of `bt`, read in order"
+    kc2 = kc + kc % 2
+    for j in range(-(-nw // cols)):
+        w, dst = min(cols, nw - j * cols), bp[j * kc2 * cols:(j + 1) * kc2 * cols]
+        if w < cols: dst[:] = 0
+        else: dst[kc * cols:] = 0
+        for jj in range(w):
+            src = bt[j0 + j * cols + jj, p0:p0 + kc]
+            for p in range(kc): dst[p * cols + jj] = src[p]
+
+@njit(cache=KERNEL_CACHE, nogil=True)
+def _pack_at(at, ap, i0, mc, p0, kc):
+    "`_pack_a` of a = at.T: each column of the block is a row of `at`, read in order, `MR` values to each sliver"
+    kc2, whole = kc + kc % 2, mc // MR
+    for i in range(-(-mc // MR)):
+        if i < whole: ap[(i * kc2 + kc) * MR:(i + 1) * kc2 * MR] = 0
+        else: ap[i * kc2 * MR:(i + 1) * kc2 * MR] = 0
+    for p in range(kc):
+        src = at[p0 + p, i0:i0 + mc]
+        for i in range(whole):
+            for r in range(MR): ap[(i * kc2 + p) * MR + r] = src[i * MR + r]
+        for r in range(mc - whole * MR): ap[(whole * kc2 + p) * MR + r] = src[whole * MR + r]
+
+@njit(cache=KERNEL_CACHE, nogil=True)
+def _pack_a(a, ap, i0, mc, p0, kc, ta):
+    "Rows i0:i0+mc, columns p0:p0+kc of `a` (stored as its transpose if `ta`) into slivers of MR rows, a zero column making kc even: column p of sliver i at ap[(i*kc2 + p)*MR:]"
+    if ta: return _pack_at(a, ap, i0, mc, p0, kc)
     kc2 = kc + kc % 2
     for i in range(-(-mc // MR)):
         ii = i0 + i * MR
@@ -228,34 +256,38 @@ def _macro_kernel(ap, bp, c, i0, i1, jc, nw, kc2, add):
             else: any_tile(kc2, ap, i * kc2 * MR, 1, MR, bp, j * kc2 * cols, cols, c, ii * n + cj, n, h, w, add)
 
 @njit(cache=KERNEL_CACHE, nogil=True)
-def _gemm_rows(a, b, c, lo, hi, jlo, jhi, ws, kc_max, mc_max, nc_max):
-    "c[lo:hi, jlo:jhi] = a[lo:hi] @ b[:, jlo:jhi], with workspace `ws`: loops pc, ic and jc, packing, around the macro-kernel"
-    k = a.shape[1]
+def _gemm_rows(a, b, c, ta, tb, lo, hi, jlo, jhi, ws, kc_max, mc_max, nc_max):
+    "c[lo:hi, jlo:jhi] = a[lo:hi] @ b[:, jlo:jhi] (`a`, `b` stored as their transposes if `ta`, `tb`), with workspace `ws`: loops pc, ic and jc, packing, around the macro-kernel"
+    k = a.shape[0] if ta else a.shape[1]
     cols = 2 * (VBYTES // a.itemsize)
     ap, bp = ws[:mc_max * kc_max], ws[mc_max * kc_max:]
     for p0 in range(0, k, kc_max):                                        # pc: blocks of KC along k
         kc = min(kc_max, k - p0)
         for i0 in range(lo, hi, mc_max):                                  # ic: blocks of MC rows of a, packed once
             mc = min(mc_max, hi - i0)
-            _pack_a(a, ap, i0, mc, p0, kc)
+            _pack_a(a, ap, i0, mc, p0, kc, ta)
             for jc in range(jlo, jhi, nc_max):                            # jc: panels of NC columns of b, in L2
                 nw = min(nc_max, jhi - jc)
-                _pack_b(b, bp, p0, kc, jc, nw, cols)
+                _pack_b(b, bp, p0, kc, jc, nw, cols, tb)
                 _macro_kernel(ap, bp, c, i0, i0 + mc, jc, nw, kc + kc % 2, p0 > 0)
 
 # %% ../nbs/06b_gemm.ipynb #ec6c25d0
 @njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
-def _gemm_threads(a, b, c, nt, share, rows, ws, kc_max, mc_max, nc_max):
+def _gemm_threads(a, b, c, ta, tb, nt, share, rows, ws, kc_max, mc_max, nc_max):
     "c = a @ b on `nt` threads, each on `share` rows (or columns) of c, with its own workspace `ws[t]`"
-    m, n = a.shape[0], b.shape[1]
+    m, n = c.shape
     for t in prange(nt):
         lo = t * share
-        if rows and lo < m: _gemm_rows(a, b, c, lo, min(m, lo + share), 0, n, ws[t], kc_max, mc_max, nc_max)
-        elif not rows and lo < n: _gemm_rows(a, b, c, 0, m, lo, min(n, lo + share), ws[t], kc_max, mc_max, nc_max)
+        if rows and lo < m: _gemm_rows(a, b, c, ta, tb, lo, min(m, lo + share), 0, n, ws[t], kc_max, mc_max, nc_max)
+        elif not rows and lo < n: _gemm_rows(a, b, c, ta, tb, 0, m, lo, min(n, lo + share), ws[t], kc_max, mc_max, nc_max)
 
 KERNELS = (_gemm_rows, _gemm_threads)  # the compiled functions behind `gemm`
 
 _workspaces = threading.local()
+
+def transposed(x:np.ndarray) -> bool:
+    "Whether `x` is stored transposed: F- but not C-contiguous, so that `x.T` is C-contiguous"
+    return not x.flags.c_contiguous and x.flags.f_contiguous
 
 def _aligned(nt, size, dtype, align=64):
     "An uninitialised (nt, size) array whose rows start on `align`-byte boundaries (NumPy only promises 16)"
@@ -272,13 +304,17 @@ def _workspace(nt, size, dtype):
         ws = _aligned(nt, size, dtype); _workspaces.ws = ws
     return ws
 
-def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or float64 arrays; c is overwritten
+def gemm(a:np.ndarray, b:np.ndarray, # float32 or float64 arrays, C- or F-contiguous (a transposed view is read in place)
+         c:np.ndarray, # C-contiguous, of their dtype; overwritten
          threads:int=1, # Threads to use (fewer if c has too few rows, or columns, to share)
          blocks:tuple=None, # (KC, MC, NC); default: block_sizes
          rows:bool=True, # Share the rows of c between the threads (else its columns)
         ) -> np.ndarray:
     "c = a @ b with the packed micro-kernel"
-    m, n = a.shape[0], b.shape[1]
+    m, n = c.shape
+    ta, tb = transposed(a), transposed(b)
+    if ta: a = a.T
+    if tb: b = b.T
     kc, mc, nc = blocks or block_sizes(a.itemsize)
     kc, cols = kc + kc % 2, nr(a.itemsize)
     unit, size = (MR, m) if rows else (cols, n)
@@ -288,8 +324,8 @@ def gemm(a:np.ndarray, b:np.ndarray, c:np.ndarray, # C-contiguous float32 or flo
     slivers, most = -(-(share if rows else m) // MR), max(1, mc // MR)
     mc = -(-slivers // -(-slivers // most)) * MR                           # blocks of `a` as even as can be, none over MC
     ws = _workspace(nt, mc * kc + kc * nc, a.dtype)
-    if nt == 1: _gemm_rows(a, b, c, 0, m, 0, n, ws[0], kc, mc, nc)
-    else: _gemm_threads(a, b, c, nt, share, rows, ws, kc, mc, nc)
+    if nt == 1: _gemm_rows(a, b, c, ta, tb, 0, m, 0, n, ws[0], kc, mc, nc)
+    else: _gemm_threads(a, b, c, ta, tb, nt, share, rows, ws, kc, mc, nc)
     return c
 
 # %% ../nbs/06b_gemm.ipynb #a27a6bd1
@@ -298,4 +334,4 @@ def matmul_numba_packed(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` with numba: packed blocks and a register-blocked micro-kernel, on one thread"
-    return outside_torch(matmul_numba_packed.rung, numba_into(lambda a, b, c: gemm(a, b, c, 1)), a, b)
+    return outside_torch(matmul_numba_packed.rung, numba_into(lambda a, b, c: gemm(a, b, c, 1), transposed=True), a, b)

@@ -50,15 +50,18 @@ def jit_rung(desc:str, # One-line description
     "Decorator: describe a compiled rung (CPU, float32 and float64; it says so if numba is missing)"
     return rung(desc, 'compiled', name=name, devices=('cpu',), dtypes=JIT_DTYPES, missing=MISSING, compiled=kernels, pool='numba')
 
-def as_array(t:Tensor) -> np.ndarray:
-    "A C-contiguous NumPy array of the CPU tensor `t`: a view where it can be, else a copy"
+def as_array(t:Tensor,
+             transposed:bool=False, # Also take an F-contiguous array (a transposed matrix) as it is
+            ) -> np.ndarray:
+    "A C-contiguous (or, if `transposed`, F-contiguous) NumPy array of the CPU tensor `t`: a view where it can be, else a copy"
     x = t.detach().resolve_conj().resolve_neg().numpy() if t.requires_grad or t.is_conj() or t.is_neg() else t.numpy()
-    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    return x if x.flags.c_contiguous or (transposed and x.flags.f_contiguous) else np.ascontiguousarray(x)
 
 def numba_into(kernel:Callable, # Called as kernel(a, b, c) on NumPy arrays; writes a @ b into c
+               transposed:bool=False, # The kernel also reads F-contiguous `a` and `b` (transposed views)
               ) -> Callable:
     "The `into(a, b, c)` that `outside_torch` calls, for a kernel on NumPy arrays"
-    return lambda a, b, c: kernel(as_array(a), as_array(b), c.numpy())
+    return lambda a, b, c: kernel(as_array(a, transposed), as_array(b, transposed), c.numpy())
 
 # %% ../nbs/06_jit.ipynb #13afdb5b
 @njit(cache=CACHE_OFF is None)

@@ -10,7 +10,7 @@ from .machine import cache_sizes
 from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
-from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr
+from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr, transposed
 
 # %% auto #0
 __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'small', 'path', 'by_shape', 'kernel_parameters',
@@ -24,24 +24,26 @@ def small(m:int, k:int, n:int) -> bool: # The product: (m×k) @ (k×n)
     return m * k * n <= SMALL
 
 @njit(cache=KERNEL_CACHE, nogil=True)
-def _in_place(a, b, c, lo, hi, kc_max):
-    "c[lo:hi] = a[lo:hi] @ b tile by tile, `a` and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
-    k, n = a.shape[1], b.shape[1]
+def _in_place(a, b, c, lo, hi, kc_max, ta):
+    "c[lo:hi] = a[lo:hi] @ b tile by tile, `a` (stored as its transpose if `ta`) and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
+    m, n = c.shape
+    k = a.shape[0] if ta else a.shape[1]
+    rsa, csa = (1, m) if ta else (k, 1)
     cols = 2 * (VBYTES // a.itemsize)
     if k == 0: c[lo:hi] = 0
     for p0 in range(0, k, kc_max):
         kc = min(kc_max, k - p0)
         for i in range(lo, hi, MR):
             for j in range(0, n, cols):
-                any_tile(kc, a, i * k + p0, k, 1, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
+                any_tile(kc, a, i * rsa + p0 * csa, rsa, csa, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
 
 @njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
-def _in_place_threads(a, b, c, nt, share, kc_max):
+def _in_place_threads(a, b, c, ta, nt, share, kc_max):
     "c = a @ b in place on `nt` threads, each on `share` rows of c"
-    m = a.shape[0]
+    m = c.shape[0]
     for t in prange(nt):
         lo = t * share
-        if lo < m: _in_place(a, b, c, lo, min(m, lo + share), kc_max)
+        if lo < m: _in_place(a, b, c, lo, min(m, lo + share), kc_max, ta)
 
 # %% ../nbs/06c_shapes.ipynb #f911a363
 FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads along the columns of c
@@ -60,17 +62,22 @@ def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
     if n <= NARROW: return 'narrow', threads, None
     return 'packed', threads, None
 
-def by_shape(a, b, c, # C-contiguous float32 or float64 arrays; c is overwritten
+def by_shape(a, b, # float32 or float64 arrays, C- or F-contiguous (a transposed view is read where it lies)
+             c, # C-contiguous, of their dtype; overwritten
              threads:int=None, # Threads it may use (default: numba's number, asked only when it matters)
             ):
     "c = a @ b on the path that suits its shape"
     m, k = a.shape
     n = b.shape[1]
-    if small(m, k, n): _in_place(a, b, c, 0, m, max(1, k)); return c   # first: a small product's call must be cheap
+    if small(m, k, n) and a.flags.c_contiguous and b.flags.c_contiguous:   # first: a small product's call must be cheap
+        _in_place(a, b, c, 0, m, max(1, k), False); return c
+    if not small(m, k, n) and min(m, n) < FEW_ROWS <= max(m, n) and transposed(b if m < n else a):   # c.T = b.T @ a.T reads the big operand in order
+        d = np.empty((n, m), c.dtype); by_shape(b.T, a.T, d, threads); c[...] = d.T; return c
     name, nt, kc = path(m, k, n, a.itemsize, numba.get_num_threads() if threads is None else threads)
-    if name == 'few columns':
-        if nt == 1: _in_place(a, b, c, 0, m, kc)
-        else: _in_place_threads(a, b, c, nt, -(-m // (nt * MR)) * MR, kc)
+    if name in ('small', 'few columns'):   # b (small, or at most NR columns) read in place: its rows in order
+        ta, b = transposed(a), np.ascontiguousarray(b)
+        if nt == 1: _in_place(a.T if ta else a, b, c, 0, m, kc, ta)
+        else: _in_place_threads(a.T if ta else a, b, c, ta, nt, -(-m // (nt * MR)) * MR, kc)
     elif name == 'few rows': gemm(a, b, c, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), rows=False)
     elif name == 'narrow':
         kc, _, nc = block_sizes(a.itemsize)
@@ -98,10 +105,10 @@ def _small_at(pa, pb, pc, m, k, n, double):
     "c = a @ b, a small product of C-contiguous matrices given by their addresses: float64 if `double`, else float32"
     if double:
         _in_place(numba.carray(_pointer(pa, np.float64), (m, k)), numba.carray(_pointer(pb, np.float64), (k, n)),
-                  numba.carray(_pointer(pc, np.float64), (m, n)), 0, m, max(1, k))
+                  numba.carray(_pointer(pc, np.float64), (m, n)), 0, m, max(1, k), False)
     else:
         _in_place(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
-                  numba.carray(_pointer(pc, np.float32), (m, n)), 0, m, max(1, k))
+                  numba.carray(_pointer(pc, np.float32), (m, n)), 0, m, max(1, k), False)
 
 def _into(a:Tensor, b:Tensor, c:Tensor):
     "c = a @ b for `outside_torch`: a small product of C-contiguous tensors by address, anything else through `by_shape` on arrays"
@@ -109,7 +116,7 @@ def _into(a:Tensor, b:Tensor, c:Tensor):
     n = c.shape[1]
     if small(m, k, n) and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg()):
         _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8)
-    else: by_shape(as_array(a), as_array(b), c.numpy())
+    else: by_shape(as_array(a, True), as_array(b, True), c.numpy())
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few columns with a in place, few rows with b streamed, the rest packed; numba's threads",
