@@ -320,7 +320,7 @@ def gemm(a:np.ndarray, b:np.ndarray, # float32 or float64 arrays, C- or F-contig
     unit, size = (MR, m) if rows else (cols, n)
     nt = max(1, min(threads, -(-size // (2 * unit))))
     share = -(-size // (nt * unit)) * unit                                 # rows (or columns) per thread: whole tiles
-    nc = min(nc, -(-(n if rows else share) // cols) * cols)
+    nc = -(-min(nc, n if rows else share) // cols) * cols                 # panels of whole slivers, the last one padded
     slivers, most = -(-(share if rows else m) // MR), max(1, mc // MR)
     mc = -(-slivers // -(-slivers // most)) * MR                           # blocks of `a` as even as can be, none over MC
     ws = _workspace(nt, mc * kc + kc * nc, a.dtype)
