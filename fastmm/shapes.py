@@ -10,7 +10,8 @@ from .machine import cache_sizes
 from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
-from .gemm import KERNELS, MR, any_tile, block_sizes, gemm, nr, transposed
+from .tile import MR, any_tile, nr
+from .gemm import KERNELS, block_sizes, gemm, transposed
 
 # %% auto #0
 __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'small', 'path', 'by_shape', 'kernel_parameters',

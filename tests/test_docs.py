@@ -7,7 +7,7 @@ from conftest import ROOT, run, tracked_files
 URLS = {'index.ipynb': 'index.html', '00_machine.ipynb': 'machine.html', '01_matmul.ipynb': 'matmul.html',
         '02_broadcasting.ipynb': 'broadcasting.html', '03_einsum.ipynb': 'einsum.html', '04_timing.ipynb': 'timing.html',
         '05_report.ipynb': 'report.html', '05a_plots.ipynb': 'plots.html', '06_jit.ipynb': 'jit.html', '06a_peak.ipynb': 'peak.html',
-        '06b_gemm.ipynb': 'gemm.html', '06c_shapes.ipynb': 'shapes.html', '07_gpu.ipynb': 'gpu.html', '07a_hopper.ipynb': 'hopper.html', '08_rungs.ipynb': 'rungs.html',
+        '06aa_tile.ipynb': 'tile.html', '06b_gemm.ipynb': 'gemm.html', '06c_shapes.ipynb': 'shapes.html', '07_gpu.ipynb': 'gpu.html', '07a_hopper.ipynb': 'hopper.html', '08_rungs.ipynb': 'rungs.html',
         '08a_plan.ipynb': 'plan.html', '08b_isolation.ipynb': 'isolation.html', '09_bench.ipynb': 'bench.html', '09a_compiling.ipynb': 'compiling.html', '10_cli.ipynb': 'cli.html', '11_results.ipynb': 'results.html', '12_exports.ipynb': 'exports.html'}
 
 def copy_repo(dest):
@@ -96,7 +96,7 @@ def test_api_docs_on_defining_pages(proc):
     for page, names in {'01_matmul.ipynb': ('matmul_shapes', 'matmul_naive', 'verify', 'with_grad', 'rung'),
                         '04_timing.ipynb': ('measure', 'estimate_call', 'Timing'), '05_report.ipynb': ('BenchResult', 'load_results'),
                         '05a_plots.ipynb': ('plot_ladder', 'plot_sweep'), '06_jit.ipynb': ('matmul_numba', 'numba_into'),
-                        '06a_peak.ipynb': ('fma_peak', 'vector_shape'), '06b_gemm.ipynb': ('any_tile', 'block_sizes', 'gemm'),
+                        '06a_peak.ipynb': ('fma_peak', 'vector_shape'), '06aa_tile.ipynb': ('fma_tile', 'any_tile'), '06b_gemm.ipynb': ('block_sizes', 'gemm'),
                         '06c_shapes.ipynb': ('matmul_numba_parallel', 'path', 'by_shape'),
                         '08a_plan.ipynb': ('plan', 'Plan', 'select_rungs'),
                         '07_gpu.ipynb': ('matmul_triton_naive', 'matmul_triton_tuned'), '09_bench.ipynb': ('ladder', 'sweep'),

@@ -61,7 +61,7 @@ def test_lower_pages_never_reach_up():
     for f in ROOT.glob('nbs/[0-9]*.ipynb'):
         m = re.search(r'^#\|\s*default_exp\s+(\S+)', '\n'.join(''.join(c['source']) for c in cells(f)), re.M)
         if m: defines[m.group(1)] = nb_number(f.name)
-    assert {'machine', 'matmul', 'timing', 'report', 'jit', 'peak', 'gemm', 'gpu', 'hopper', 'rungs', 'plan', 'isolation', 'bench', 'compiling', '__main__'} <= set(defines)
+    assert {'machine', 'matmul', 'timing', 'report', 'jit', 'peak', 'tile', 'gemm', 'gpu', 'hopper', 'rungs', 'plan', 'isolation', 'bench', 'compiling', '__main__'} <= set(defines)
     for f in ROOT.glob('nbs/[0-9]*.ipynb'):
         src = '\n'.join(''.join(c['source']) for c in cells(f) if c['cell_type'] == 'code')
         for mod in re.findall(r'(?:from|import)\s+fastmm\.(\w+)', src):
