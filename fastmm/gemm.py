@@ -14,7 +14,7 @@ from .peak import KERNEL_CACHE, VBYTES
 from .tile import MR, nr, fma_tile, any_tile
 
 # %% auto #0
-__all__ = ['PACK_ROWS', 'MC_BYTES', 'KERNELS', 'block_sizes', 'transposed', 'gemm', 'matmul_numba_packed']
+__all__ = ['PACK_ROWS', 'MC_BYTES', 'KERNELS', 'block_sizes', 'transposed', 'operands', 'gemm', 'matmul_numba_packed']
 
 # %% ../nbs/06b_gemm.ipynb #921e92f6
 @intrinsic
@@ -153,6 +153,20 @@ def transposed(x:np.ndarray) -> bool:
     "Whether `x` is stored transposed: F- but not C-contiguous, so that `x.T` is C-contiguous"
     return not x.flags.c_contiguous and x.flags.f_contiguous
 
+def operands(a:np.ndarray, b:np.ndarray, c:np.ndarray) -> tuple: # (a stored transposed, b stored transposed)
+    "Check that the kernel can compute c = a @ b: float32 or float64 matrices of one dtype whose shapes fit, `a` and `b` C- or F-contiguous, `c` C-contiguous, writable and apart from both"
+    dims = lambda x: '×'.join(map(str, x.shape))
+    if not (a.ndim == b.ndim == c.ndim == 2 and a.shape[1] == b.shape[0] and c.shape == (a.shape[0], b.shape[1])):
+        raise ValueError(f"shapes do not fit c = a @ b: a is {dims(a)}, b {dims(b)}, c {dims(c)}")
+    if not (a.dtype == b.dtype == c.dtype and a.dtype in (np.float32, np.float64)):
+        raise TypeError(f"the kernel computes float32 or float64, the three arrays alike: a is {a.dtype}, b {b.dtype}, c {c.dtype}")
+    for name, x in (('a', a), ('b', b)):
+        if not (x.flags.c_contiguous or x.flags.f_contiguous):
+            raise ValueError(f"{name} must be C- or F-contiguous (a matrix or a transposed one): copy it first (np.ascontiguousarray)")
+    if not (c.flags.c_contiguous and c.flags.writeable): raise ValueError("c must be a writable, C-contiguous array")
+    if np.may_share_memory(c, a) or np.may_share_memory(c, b): raise ValueError("c shares memory with a or b: the kernel would overwrite what it reads")
+    return transposed(a), transposed(b)
+
 def _aligned(nt, size, dtype, align=64):
     "An uninitialised (nt, size) array whose rows start on `align`-byte boundaries (NumPy only promises 16)"
     dtype = np.dtype(dtype)
@@ -171,12 +185,15 @@ def _workspace(nt, size, dtype):
 def gemm(a:np.ndarray, b:np.ndarray, # float32 or float64 arrays, C- or F-contiguous (a transposed view is read in place)
          c:np.ndarray, # C-contiguous, of their dtype; overwritten
          threads:int=1, # Threads to use (fewer if c has too few rows, or columns, to share)
-         blocks:tuple=None, # (KC, MC, NC); default: block_sizes
+         blocks:tuple=None, # (KC, MC, NC), any positive sizes; default: block_sizes
          rows:bool=True, # Share the rows of c between the threads (else its columns)
         ) -> np.ndarray:
     "c = a @ b with the packed micro-kernel"
+    return _gemm(a, b, c, *operands(a, b, c), threads, blocks, rows)
+
+def _gemm(a, b, c, ta, tb, threads, blocks, rows):
+    "`gemm` on operands already checked, `ta` and `tb` saying which are stored transposed"
     m, n = c.shape
-    ta, tb = transposed(a), transposed(b)
     if ta: a = a.T
     if tb: b = b.T
     kc, mc, nc = blocks or block_sizes(a.itemsize)
@@ -198,4 +215,4 @@ def matmul_numba_packed(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
     "`a @ b` with numba: packed blocks and a register-blocked micro-kernel, on one thread"
-    return outside_torch(matmul_numba_packed.rung, numba_into(lambda a, b, c: gemm(a, b, c, 1), transposed=True), a, b)
+    return outside_torch(matmul_numba_packed.rung, numba_into(lambda a, b, c: _gemm(a, b, c, transposed(a), transposed(b), 1, None, True), transposed=True), a, b)

@@ -11,7 +11,7 @@ from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
-from .gemm import KERNELS, block_sizes, gemm, transposed
+from .gemm import KERNELS, block_sizes, gemm, _gemm, operands, transposed
 
 # %% auto #0
 __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'small', 'path', 'by_shape', 'kernel_parameters',
@@ -68,22 +68,25 @@ def by_shape(a, b, # float32 or float64 arrays, C- or F-contiguous (a transposed
              threads:int=None, # Threads it may use (default: numba's number, asked only when it matters)
             ):
     "c = a @ b on the path that suits its shape"
+    return _by_shape(a, b, c, *operands(a, b, c), threads)
+
+def _by_shape(a, b, c, ta, tb, threads):
+    "`by_shape` on operands already checked, `ta` and `tb` saying which are stored transposed"
     m, k = a.shape
     n = b.shape[1]
-    if small(m, k, n) and a.flags.c_contiguous and b.flags.c_contiguous:   # first: a small product's call must be cheap
-        _in_place(a, b, c, 0, m, max(1, k), False); return c
-    if not small(m, k, n) and min(m, n) < FEW_ROWS <= max(m, n) and transposed(b if m < n else a):   # c.T = b.T @ a.T reads the big operand in order
-        d = np.empty((n, m), c.dtype); by_shape(b.T, a.T, d, threads); c[...] = d.T; return c
+    if small(m, k, n) and not (ta or tb): _in_place(a, b, c, 0, m, max(1, k), False); return c   # first: a small product's call must be cheap
+    if not small(m, k, n) and min(m, n) < FEW_ROWS <= max(m, n) and (tb if m < n else ta):   # c.T = b.T @ a.T reads the big operand in order
+        d = np.empty((n, m), c.dtype); _by_shape(b.T, a.T, d, not tb, not ta, threads); c[...] = d.T; return c
     name, nt, kc = path(m, k, n, a.itemsize, numba.get_num_threads() if threads is None else threads)
     if name in ('small', 'few columns'):   # b (small, or at most NR columns) read in place: its rows in order
-        ta, b = transposed(a), np.ascontiguousarray(b)
+        b = np.ascontiguousarray(b)
         if nt == 1: _in_place(a.T if ta else a, b, c, 0, m, kc, ta)
         else: _in_place_threads(a.T if ta else a, b, c, ta, nt, -(-m // (nt * MR)) * MR, kc)
-    elif name == 'few rows': gemm(a, b, c, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), rows=False)
+    elif name == 'few rows': _gemm(a, b, c, ta, tb, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), False)
     elif name == 'narrow':
         kc, _, nc = block_sizes(a.itemsize)
-        gemm(a, b, c, nt, (kc, NARROW_SLIVERS * MR, nc))
-    else: gemm(a, b, c, nt)
+        _gemm(a, b, c, ta, tb, nt, (kc, NARROW_SLIVERS * MR, nc), True)
+    else: _gemm(a, b, c, ta, tb, nt, None, True)
     return c
 
 # %% ../nbs/06c_shapes.ipynb #b63fa882
@@ -117,7 +120,9 @@ def _into(a:Tensor, b:Tensor, c:Tensor):
     n = c.shape[1]
     if small(m, k, n) and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg()):
         _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8)
-    else: by_shape(as_array(a, True), as_array(b, True), c.numpy())
+    else:
+        x, y = as_array(a, True), as_array(b, True)
+        _by_shape(x, y, c.numpy(), transposed(x), transposed(y), None)
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few columns with a in place, few rows with b streamed, the rest packed; numba's threads",
