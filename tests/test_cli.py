@@ -248,6 +248,13 @@ def test_first_run_says_it_compiles(tmp_path):
     again = bench('--quick', '--one-process', '--shape', '4,8,4', '--rungs', 'numba', cwd=tmp_path, env=env)
     assert again.returncode == 0 and notice not in again.stderr, again.stderr
 
+def test_empty_cache_says_numba_parallel_compiles(tmp_path):
+    "With an empty numba cache, needs_compiling says numba_parallel's float64 functions are yet to compile (the compiling page checks a warm cache)"
+    code = ("from fastmm.plan import plan; from fastmm.compiling import needs_compiling; "
+            "print(needs_compiling(plan(rungs='numba_parallel').rungs, 'float64'))")
+    p = run(sys.executable, '-c', code, cwd=tmp_path, env={**os.environ, 'NUMBA_CACHE_DIR': str(tmp_path/'cache')})
+    assert p.stdout.strip() == 'True', (p.stdout, p.stderr)
+
 def test_openblas_variables_unset_in_its_own_process(quick_ladder):
     "The benchmark removes OPENBLAS_CORETYPE/L2_SIZE in its own process (whatever this environment has), and records what it changed"
     _, tmp_path, env = quick_ladder
