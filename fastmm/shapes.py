@@ -14,8 +14,8 @@ from .tile import MR, any_tile, nr
 from .gemm import KERNELS, block_sizes, gemm, _gemm, operands, transposed
 
 # %% auto #0
-__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'small', 'path', 'by_shape', 'kernel_parameters',
-           'matmul_numba_parallel']
+__all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'COLUMNS_KC_BYTES', 'small', 'path', 'by_shape',
+           'kernel_parameters', 'matmul_numba_parallel']
 
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, on one thread
@@ -51,6 +51,7 @@ FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads a
 PANEL_BYTES = cache_sizes().get('L2', 512 << 10)  # the most memory a panel of b takes on the few-rows path: one core's L2
 NARROW = 128  # at most this many columns (and more than NR): the packed path with short blocks of a
 NARROW_SLIVERS = 64  # slivers of a (MR rows each) in a block of a, on the narrow path
+COLUMNS_KC_BYTES = 16 << 10  # bytes of each row of a that the few-columns path reads per pass
 
 def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          itemsize:int, # Bytes per element
@@ -58,7 +59,7 @@ def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
         ) -> tuple: # (name, threads, KC)
     "The path `by_shape` takes for an m×k @ k×n product: its name, how many threads, and its steps of k"
     if small(m, k, n): return 'small', 1, max(1, k)
-    if n <= nr(itemsize): return 'few columns', max(1, min(threads, -(-m // (2 * MR)))), 1024 // itemsize
+    if n <= nr(itemsize): return 'few columns', max(1, min(threads, -(-m // (2 * MR)))), COLUMNS_KC_BYTES // itemsize
     if m < FEW_ROWS: return 'few rows', threads, 512 // itemsize
     if n <= NARROW: return 'narrow', threads, None
     return 'packed', threads, None
@@ -94,7 +95,8 @@ def kernel_parameters() -> dict:
     "The compiled kernel as this machine builds it: vector width, register tile, block sizes per dtype, and where its paths part"
     blocks = {dt: dict(zip(('KC', 'MC', 'NC'), block_sizes(np.dtype(dt).itemsize))) for dt in ('float32', 'float64')}
     return dict(vector_bytes=VBYTES, registers=VREGS, MR=MR, NR={dt: nr(np.dtype(dt).itemsize) for dt in blocks}, blocks=blocks,
-                paths=dict(SMALL=SMALL, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES, NARROW=NARROW, NARROW_SLIVERS=NARROW_SLIVERS))
+                paths=dict(SMALL=SMALL, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES, NARROW=NARROW, NARROW_SLIVERS=NARROW_SLIVERS,
+                           COLUMNS_KC_BYTES=COLUMNS_KC_BYTES))
 
 # %% ../nbs/06c_shapes.ipynb #04ee2354
 @intrinsic
