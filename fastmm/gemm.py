@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools, threading
 import numpy as np
 from torch import Tensor
-from .matmul import outside_torch
+from .matmul import outside_torch, _dims
 from .machine import cache_sizes
 from .jit import jit_rung, numba_into, numba, njit, prange, intrinsic, types, cgutils
 from .peak import KERNEL_CACHE, VBYTES
@@ -155,9 +155,8 @@ def transposed(x:np.ndarray) -> bool:
 
 def operands(a:np.ndarray, b:np.ndarray, c:np.ndarray) -> tuple: # (a stored transposed, b stored transposed)
     "Check that the kernel can compute c = a @ b: float32 or float64 matrices of one dtype whose shapes fit, `a` and `b` C- or F-contiguous, `c` C-contiguous, writable and apart from both"
-    dims = lambda x: '×'.join(map(str, x.shape))
     if not (a.ndim == b.ndim == c.ndim == 2 and a.shape[1] == b.shape[0] and c.shape == (a.shape[0], b.shape[1])):
-        raise ValueError(f"shapes do not fit c = a @ b: a is {dims(a)}, b {dims(b)}, c {dims(c)}")
+        raise ValueError(f"shapes do not fit c = a @ b: a is {_dims(a)}, b {_dims(b)}, c {_dims(c)}")
     if not (a.dtype == b.dtype == c.dtype and a.dtype in (np.float32, np.float64)):
         raise TypeError(f"the kernel computes float32 or float64, the three arrays alike: a is {a.dtype}, b {b.dtype}, c {c.dtype}")
     for name, x in (('a', a), ('b', b)):
