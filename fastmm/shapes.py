@@ -11,7 +11,7 @@ from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
-from .gemm import KERNELS, block_sizes, gemm, _gemm, operands, transposed
+from .gemm import KERNELS, block_sizes, _gemm, operands, transposed
 
 # %% auto #0
 __all__ = ['SMALL', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'COLUMNS_KC_BYTES', 'small', 'path', 'by_shape',
