@@ -232,9 +232,11 @@ def with_grad(f:Callable, # A matmul computed outside PyTorch's autograd, called
 # %% ../nbs/01_matmul.ipynb #25f1b1ca
 def _product(into, x, y):
     "A new c = x @ y written by `into`; zeros where the inner dimension is empty"
-    c = torch.empty(x.shape[0], y.shape[1], dtype=x.dtype, device=x.device)
-    if x.shape[1] == 0: return c.zero_()
-    if c.numel(): into(x, y, c)
+    m, k = x.shape
+    n = y.shape[1]
+    c = x.new_empty(m, n)  # x's dtype and device; cheaper from Python than torch.empty(..., dtype=, device=)
+    if k == 0: return c.zero_()
+    if m and n: into(x, y, c)
     return c
 
 def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checked
@@ -247,7 +249,7 @@ def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checke
     if r.missing: raise ImportError(f"rung {r.name!r} cannot run here: {r.missing}")
     matmul_shapes(a, b, r.dtypes)
     devices = devices or r.devices
-    if devices and a.device.type not in devices:
+    if devices and not (a.is_cpu and 'cpu' in devices) and a.device.type not in devices:
         raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}{note}")
-    if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad): return with_grad(partial(_product, into), a, b)
+    if (a.requires_grad or b.requires_grad) and torch.is_grad_enabled(): return with_grad(partial(_product, into), a, b)
     return _product(into, a, b)  # the usual call, without the gradient's wrapping: a product of a few rows must be cheap
