@@ -26,6 +26,28 @@ def test_triton_rungs_under_the_interpreter():
     p = run(sys.executable, '-c', CHECK, env={**os.environ, 'TRITON_INTERPRET': '1'}, timeout=600)
     assert p.stdout.strip() == 'ok'
 
+TMA = '''
+import torch
+from fastmm.gpu import DTYPES, interpreting, launch
+from fastmm.hopper import ALL_KERNELS
+from fastmm.matmul import verify
+assert interpreting()
+def with_tma(a, b):
+    c = torch.empty(a.shape[0], b.shape[1], dtype=a.dtype, device=a.device)
+    assert launch('triton_persistent', a, b, c, tma=True, kernels=ALL_KERNELS)['TMA'] is True
+    return c
+g = torch.Generator().manual_seed(1)
+for dtype in DTYPES:
+    for m, k, n in ((67, 40, 40), (8, 8, 8), (300, 136, 136)):   # the last: three ragged tiles of m, several ragged blocks of k
+        verify(with_tma, torch.randn(m, k, generator=g).to(dtype), torch.randn(k, n, generator=g).to(dtype))
+print('ok')
+'''
+
+def test_tma_kernel_forced_under_the_interpreter():
+    "The persistent rung's TMA kernel (tensor descriptors, which the interpreter runs), forced on rows 16-byte aligned: every dtype, ragged tiles and blocks (the Hopper page checks the two small shapes)"
+    p = run(sys.executable, '-c', TMA, env={**os.environ, 'TRITON_INTERPRET': '1'}, timeout=600)
+    assert p.stdout.strip() == 'ok'
+
 def test_refused_on_cpu_without_the_interpreter():
     code = ("import torch; from fastmm.gpu import matmul_triton_tiled\n"
             "try: matmul_triton_tiled(torch.ones(2, 2), torch.ones(2, 2))\n"
