@@ -15,15 +15,38 @@ odd = [(1, 1, 1), (7, 13, 11), (3, 37, 5), (67, 70, 45), (0, 3, 4), (3, 0, 4), (
 check_rung(matmul_triton_naive, [(1, 1, 1), (3, 7, 5)] + odd[4:], 'cpu')   # one program per entry: the interpreter takes seconds per hundred
 for f in (matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3, matmul_triton_persistent):
     check_rung(f, odd + [(130, 70, 260)], 'cpu')   # several blocks each way, for every configuration (and more tiles than persistent programs)
-a, b = torch.randn(5, 7, requires_grad=True), torch.randn(7, 3, requires_grad=True)
-matmul_triton_tuned(a, b).sum().backward()
-assert torch.allclose(a.grad, torch.ones(5, 3) @ b.detach().T, atol=1e-4)
+for f in (matmul_triton_naive, matmul_triton_tiled, matmul_triton_tuned, matmul_triton_tf32x3, matmul_triton_persistent):
+    a, b = torch.randn(5, 7, requires_grad=True), torch.randn(7, 3, requires_grad=True)   # the GPU page: 3×4 @ 4×2
+    f(a, b).sum().backward()
+    assert torch.allclose(a.grad, torch.ones(5, 3) @ b.detach().T, atol=1e-4) and torch.allclose(b.grad, a.detach().T @ torch.ones(5, 3), atol=1e-4), f
 print('ok')
 '''
 
 def test_triton_rungs_under_the_interpreter():
-    "Odd shapes (1×1, primes, k not a multiple of the block, empty, several blocks each way), every dtype, against a @ b with the rounding bound"
+    "Odd shapes (1×1, primes, k not a multiple of the block, empty, several blocks each way), every dtype, against a @ b with the rounding bound; and every rung's gradients"
     p = run(sys.executable, '-c', CHECK, env={**os.environ, 'TRITON_INTERPRET': '1'}, timeout=600)
+    assert p.stdout.strip() == 'ok'
+
+TMA = '''
+import torch
+from fastmm.gpu import DTYPES, interpreting, launch
+from fastmm.hopper import ALL_KERNELS
+from fastmm.matmul import verify
+assert interpreting()
+def with_tma(a, b):
+    c = torch.empty(a.shape[0], b.shape[1], dtype=a.dtype, device=a.device)
+    assert launch('triton_persistent', a, b, c, tma=True, kernels=ALL_KERNELS)['TMA'] is True
+    return c
+g = torch.Generator().manual_seed(1)
+for dtype in DTYPES:
+    for m, k, n in ((67, 40, 40), (8, 8, 8), (300, 136, 136)):   # the last: three ragged tiles of m, several ragged blocks of k
+        verify(with_tma, torch.randn(m, k, generator=g).to(dtype), torch.randn(k, n, generator=g).to(dtype))
+print('ok')
+'''
+
+def test_tma_kernel_forced_under_the_interpreter():
+    "The persistent rung's TMA kernel (tensor descriptors, which the interpreter runs), forced on rows 16-byte aligned: every dtype, ragged tiles and blocks (the Hopper page checks the two small shapes)"
+    p = run(sys.executable, '-c', TMA, env={**os.environ, 'TRITON_INTERPRET': '1'}, timeout=600)
     assert p.stdout.strip() == 'ok'
 
 def test_refused_on_cpu_without_the_interpreter():
