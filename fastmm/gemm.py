@@ -209,7 +209,7 @@ def _gemm(a, b, c, ta, tb, threads, blocks, rows):
     return c
 
 # %% ../nbs/06b_gemm.ipynb #a27a6bd1
-@jit_rung("numba, packed blocks and a 12×32 register tile of explicit vector FMAs (one thread; fastmath order)", 'numba_packed', (_gemm_rows,))
+@jit_rung("numba, packed blocks and a register tile of explicit vector FMAs sized to the CPU's vectors (one thread; fastmath order)", 'numba_packed', (_gemm_rows,))
 def matmul_numba_packed(a:Tensor, # m×k matrix
                         b:Tensor, # k×n matrix
                        ) -> Tensor: # m×n matrix
