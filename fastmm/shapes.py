@@ -5,9 +5,10 @@
 # %% ../nbs/06c_shapes.ipynb #5dbdf1f1
 from __future__ import annotations
 from torch import Tensor
-from .matmul import outside_torch
+import torch
+from .matmul import matmul_shapes, outside_torch
 from .machine import cache_sizes
-from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
+from .jit import JIT_DTYPES, jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
@@ -179,15 +180,19 @@ def _small_at(pa, pb, pc, m, k, n, double):
         _in_place(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
                   numba.carray(_pointer(pc, np.float32), (m, n)), 0, m, max(1, k), False)
 
+def _by_address(a:Tensor, b:Tensor) -> Tensor|None:
+    "`a @ b` if it is a small product of C-contiguous CPU tensors that need no gradient, computed by address; else None"
+    m, k, n = matmul_shapes(a, b, JIT_DTYPES)
+    if not (0 < m * k * n <= SMALL and a.is_cpu and not (a.requires_grad or b.requires_grad)
+            and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
+    c = a.new_empty(m, n)
+    _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.dtype == torch.float64)
+    return c
+
 def _into(a:Tensor, b:Tensor, c:Tensor):
-    "c = a @ b for `outside_torch`: a small product of C-contiguous tensors by address, anything else through `by_shape` on arrays"
-    m, k = a.shape
-    n = c.shape[1]
-    if small(m, k, n) and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg()):
-        _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8)
-    else:
-        x, y = as_array(a, True), as_array(b, True)
-        _by_shape(x, y, c.numpy(), transposed(x), transposed(y), None)
+    "c = a @ b for `outside_torch`, through `by_shape` on arrays of the tensors (a transposed view read where it lies)"
+    x, y = as_array(a, True), as_array(b, True)
+    _by_shape(x, y, c.numpy(), transposed(x), transposed(y), None)
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small products in place, few columns with a in place, few rows with b streamed, a vector on one side by dot products or sums of rows, the rest packed; numba's threads",
@@ -196,4 +201,6 @@ def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
     "`a @ b` with numba's kernel on the path that suits its shape, on `numba.get_num_threads()` threads"
-    return outside_torch(matmul_numba_parallel.rung, _into, a, b)
+    r = matmul_numba_parallel.rung
+    c = None if r.missing else _by_address(a, b)   # a small product's call made cheap; anything else:
+    return outside_torch(r, _into, a, b) if c is None else c
