@@ -244,12 +244,14 @@ def outside_torch(r:Rung, # The rung: its missing, dtypes and devices are checke
                   a:Tensor, b:Tensor, # The operands
                   devices:tuple=None, # Device types allowed (default: the rung's own)
                   note:str='', # Said after a refusal of the device, e.g. how else it could run
+                  direct:Callable=None, # direct(a, b, m, k, n): once checked, the product made in fewer steps where it can be, else None
                  ) -> Tensor: # m×n matrix
     "`a @ b` by a kernel outside PyTorch: the rung's checks, empty results and gradients, in one place"
     if r.missing: raise ImportError(f"rung {r.name!r} cannot run here: {r.missing}")
-    matmul_shapes(a, b, r.dtypes)
+    m, k, n = matmul_shapes(a, b, r.dtypes)
     devices = devices or r.devices
     if devices and not (a.is_cpu and 'cpu' in devices) and a.device.type not in devices:
         raise ValueError(f"rung {r.name!r} runs on {' or '.join(devices)}, but a and b are on {a.device}{note}")
     if (a.requires_grad or b.requires_grad) and torch.is_grad_enabled(): return with_grad(partial(_product, into), a, b)
-    return _product(into, a, b)  # the usual call, without the gradient's wrapping: a product of a few rows must be cheap
+    c = direct(a, b, m, k, n) if direct else None   # the usual call, without the gradient's wrapping: a small product must be cheap
+    return _product(into, a, b) if c is None else c

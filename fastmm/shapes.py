@@ -5,10 +5,9 @@
 # %% ../nbs/06c_shapes.ipynb #5dbdf1f1
 from __future__ import annotations
 from torch import Tensor
-import torch
-from .matmul import matmul_shapes, outside_torch
+from .matmul import outside_torch
 from .machine import cache_sizes
-from .jit import JIT_DTYPES, jit_rung, as_array, numba, njit, prange, intrinsic, types
+from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
@@ -180,13 +179,11 @@ def _small_at(pa, pb, pc, m, k, n, double):
         _in_place(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
                   numba.carray(_pointer(pc, np.float32), (m, n)), 0, m, max(1, k), False)
 
-def _by_address(a:Tensor, b:Tensor) -> Tensor|None:
-    "`a @ b` if it is a small product of C-contiguous CPU tensors that need no gradient, computed by address; else None"
-    m, k, n = matmul_shapes(a, b, JIT_DTYPES)
-    if not (0 < m * k * n <= SMALL and a.is_cpu and not (a.requires_grad or b.requires_grad)
-            and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
+def _by_address(a:Tensor, b:Tensor, m:int, k:int, n:int) -> Tensor|None:
+    "`outside_torch`'s direct road for checked m×k and k×n CPU tensors: `a @ b` by address if it is a small product of C-contiguous ones, else None"
+    if not (0 < m * k * n <= SMALL and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
     c = a.new_empty(m, n)
-    _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.dtype == torch.float64)
+    _small_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8)
     return c
 
 def _into(a:Tensor, b:Tensor, c:Tensor):
@@ -201,6 +198,4 @@ def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
     "`a @ b` with numba's kernel on the path that suits its shape, on `numba.get_num_threads()` threads"
-    r = matmul_numba_parallel.rung
-    c = None if r.missing else _by_address(a, b)   # a small product's call made cheap; anything else:
-    return outside_torch(r, _into, a, b) if c is None else c
+    return outside_torch(matmul_numba_parallel.rung, _into, a, b, direct=_by_address)
