@@ -1,4 +1,5 @@
 "The compiled kernel's full edge sweeps, too long for the pages (06b_gemm, 06c_shapes), which check a sample of each: every block edge of `gemm` and every path edge of `by_shape`, from one below to one above, in both dtypes, contiguous and transposed, on one thread and two"
+import math
 import numpy as np
 import pytest
 import torch
@@ -9,7 +10,7 @@ from fastmm.gemm import block_sizes, gemm, matmul_numba_packed
 from fastmm.jit import JIT_DTYPES, numba_into
 from fastmm.matmul import check_rung, outside_torch, verify
 from fastmm.peak import VBYTES
-from fastmm.shapes import FEW_ROWS, NARROW, NARROW_SLIVERS, matmul_numba_parallel, path, small
+from fastmm.shapes import FEW_ROWS, IN_PLACE_BYTES, NARROW, NARROW_SLIVERS, ONE_THREAD, matmul_numba_parallel, path
 from fastmm.tile import MR, nr
 from fastmm.timing import threads
 
@@ -63,18 +64,18 @@ def test_two_threads_give_one_threads_result_bit_for_bit():
 # --- the rung on every path (06c_shapes) ---
 
 def path_shapes():
-    "Small products around `SMALL`; few rows around `FEW_ROWS`, longer than a `KC`, wider than a panel; few columns around `NR`; narrow around `NARROW`, taller than a block of `a`, longer than a `KC`; packed with a short inner dimension; a vector on either side, with rows left over from the kernels' groups of four and eight"
-    cols = 2 * VBYTES // 4
-    return ([(5, 784, 10), (1, 1, 1), (3, 0, 4), (0, 3, 4), (100, 100, 100), (100, 100, 101)] +
-            [(m, 300, 40) for m in around(FEW_ROWS)] + [(1, 70, 15000), (MR + 1, 129, 2 * cols + 3), (7, 200, 9000)] +
+    "Small products around `ONE_THREAD` and `SMALL`; cache-sized ones around `IN_PLACE_BYTES` and k = n; few rows around `FEW_ROWS`, longer than a `KC`, wider than a panel; few columns around `NR`; narrow around `NARROW`, taller than a block of `a`, longer than a `KC`; packed with a short inner dimension; a vector on either side, big and small, with rows left over from the kernels' groups of four and eight"
+    cols, one, side = 2 * VBYTES // 4, round(ONE_THREAD ** (1 / 3)), math.isqrt(IN_PLACE_BYTES // 12)
+    return ([(5, 784, 10), (1, 1, 1), (3, 0, 4), (0, 3, 4), (one, one, one), (one, one, one + 1), (100, 100, 100), (100, 100, 101)] +
+            [(s, s, s) for s in around(side)] + [(side, side - 1, side), (side - 1, side, side - 1)] +
+            [(m, 100, 120) for m in around(FEW_ROWS)] + [(1, 70, 15000), (MR + 1, 129, 2 * cols + 3), (7, 200, 9000)] +
             [(300, 200, 3), (300, 40, 300), (2 * cols + 1, 1, 5000)] +
             [(m, 700, n) for m in (4 * MR - 1, 4 * MR + 1) for n in around(cols)] + [(500, 2000, 5)] +
             [(NARROW_SLIVERS * MR + 7, 1500, n) for n in around(NARROW)] +
-            [(3001, 403, 1), (1, 403, 3001), (4099, 300, 1), (1, 300, 4099)])
+            [(3001, 403, 1), (1, 403, 3001), (4099, 300, 1), (1, 300, 4099), (501, 499, 1), (1, 499, 501), (1, 7, 1), (5, 3, 1)])
 
 def test_every_path_and_edge_on_one_and_two_threads():
     shapes = path_shapes()
-    assert {path(m, k, n, 4, 2)[0] for m, k, n in shapes} == {'small', 'vector', 'row vector', 'few columns', 'few rows', 'narrow', 'packed'}
+    assert {path(m, k, n, 4, 2)[0] for m, k, n in shapes} == {'small', 'in place', 'vector', 'row vector', 'few columns', 'few rows', 'narrow', 'packed'}
     for t in (1, 2):
-        with threads(t):   # a small product runs on one thread either way
-            check_rung(matmul_numba_parallel, shapes if t == 1 else [s for s in shapes if not small(*s)])
+        with threads(t): check_rung(matmul_numba_parallel, shapes)
