@@ -113,14 +113,15 @@ def _unpacked(a, b, c, nt):
     "c = a @ b for C-contiguous `a` and `b` on `nt` threads, nothing packed: dot products for one column, sums of rows for one row, else tiles in place"
     m, k = a.shape
     n = b.shape[1]
+    zero, no = np.int64(0), np.bool_(False)   # plain values, not constants: numba reuses what it compiled for calls from Python
     if n == 1:
-        if nt == 1: _dots(a, b.reshape(-1), c.reshape(-1), 0, m)
+        if nt == 1: _dots(a, b.reshape(-1), c.reshape(-1), zero, m)
         else: _dots_threads(a, b.reshape(-1), c.reshape(-1), nt)
     elif m == 1:
-        if nt == 1: _axpys(b, a.reshape(-1), c.reshape(-1), 0, n)
+        if nt == 1: _axpys(b, a.reshape(-1), c.reshape(-1), zero, n)
         else: _axpys_threads(b, a.reshape(-1), c.reshape(-1), nt)
-    elif nt == 1: _in_place(a, b, c, 0, m, max(1, k), False)
-    else: _in_place_threads(a, b, c, False, nt, -(-m // (nt * MR)) * MR, max(1, k))
+    elif nt == 1: _in_place(a, b, c, zero, m, max(1, k), no)
+    else: _in_place_threads(a, b, c, no, nt, -(-m // (nt * MR)) * MR, max(1, k))
 
 # %% ../nbs/06c_shapes.ipynb #f911a363
 FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads along the columns of c
