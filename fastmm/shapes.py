@@ -219,7 +219,7 @@ def _into(a:Tensor, b:Tensor, c:Tensor):
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small or cache-sized products in place, few columns with a in place, few rows with b streamed, a vector on one side by dot products or sums of rows, the rest packed; numba's threads",
-          'numba_parallel', (_unpacked_at, _in_place, _in_place_threads, _dots, _dots_threads, _axpys, _axpys_threads, *KERNELS))
+          'numba_parallel', (_unpacked_at, _unpacked, _in_place, _in_place_threads, _dots, _dots_threads, _axpys, _axpys_threads, *KERNELS))
 def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix
