@@ -4,6 +4,7 @@
 
 # %% ../nbs/06c_shapes.ipynb #5dbdf1f1
 from __future__ import annotations
+import functools
 from torch import Tensor
 from .matmul import outside_torch
 from .machine import cache_sizes
@@ -34,7 +35,7 @@ def fits(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
 
 @njit(cache=KERNEL_CACHE, nogil=True)
 def _in_place(a, b, c, lo, hi, kc_max, ta):
-    "c[lo:hi] = a[lo:hi] @ b tile by tile, `a` (stored as its transpose if `ta`) and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
+    "c[lo:hi] = a[lo:hi] @ b tile by tile, a column strip at a time, `a` (stored as its transpose if `ta`) and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     rsa, csa = (1, m) if ta else (k, 1)
@@ -42,8 +43,8 @@ def _in_place(a, b, c, lo, hi, kc_max, ta):
     if k == 0: c[lo:hi] = 0
     for p0 in range(0, k, kc_max):
         kc = min(kc_max, k - p0)
-        for i in range(lo, hi, MR):
-            for j in range(0, n, cols):
+        for j in range(0, n, cols):
+            for i in range(lo, hi, MR):
                 any_tile(kc, a, i * rsa + p0 * csa, rsa, csa, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
 
 @njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
@@ -130,6 +131,17 @@ NARROW = 128  # at most this many columns (and more than NR): the packed path wi
 NARROW_SLIVERS = 64  # slivers of a (MR rows each) in a block of a, on the narrow path
 COLUMNS_KC_BYTES = 16 << 10  # bytes of each row of a that the few-columns path reads per pass
 
+_threads_now = None   # numba's own reader of the thread count, once its threads are up
+
+def _numba_threads() -> int:
+    "`numba.get_num_threads()`, read without the two locks (one of them process-wide) that function takes on every call"
+    global _threads_now
+    if _threads_now is None:
+        n = numba.get_num_threads()   # starts numba's threads: the reader exists from then on
+        _threads_now = getattr(numba.np.ufunc.parallel, '_get_num_threads', None) or numba.get_num_threads
+        return n
+    return _threads_now()
+
 def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          itemsize:int, # Bytes per element
          threads:int=None, # Threads it may use (default: numba's number, asked only when more than one could help)
@@ -137,7 +149,7 @@ def path(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
         ) -> tuple: # (name, threads, KC)
     "The path `by_shape` takes for an m×k @ k×n product: its name, how many threads, and its steps of k"
     one = m * k * n <= ONE_THREAD
-    if not one: threads = numba.get_num_threads() if threads is None else threads
+    if not one: threads = _numba_threads() if threads is None else threads
     if n == 1 and not ta: return 'vector', 1 if one else max(1, min(threads, m // 4)), None
     if m == 1 and not tb: return 'row vector', 1 if one else max(1, min(threads, n // 64)), None
     rows = 1 if one else max(1, min(threads, -(-m // (2 * MR))))   # threads sharing the rows of c, two tiles' rows each at least
@@ -201,12 +213,14 @@ def _unpacked_at(pa, pb, pc, m, k, n, double, nt):
         _unpacked(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
                   numba.carray(_pointer(pc, np.float32), (m, n)), nt)
 
+_path = functools.lru_cache(maxsize=4096)(path)   # `path` remembered per shape and thread count, for the rung's road (the constants above are read once per shape)
+
 def _by_address(a:Tensor, b:Tensor, m:int, k:int, n:int) -> Tensor|None:
     "`outside_torch`'s direct road for checked m×k and k×n CPU tensors: `a @ b` by address if they are C-contiguous and their path packs nothing, else None"
     if not (m * k * n and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
     if m * k * n <= ONE_THREAD: nt = 1   # one thread, and a path that packs nothing (see `path`), known without the call: a small product's call must be cheap
     else:
-        name, nt, _ = path(m, k, n, a.element_size())
+        name, nt, _ = _path(m, k, n, a.element_size(), _numba_threads())
         if name not in ('vector', 'row vector', 'small', 'in place'): return None
     c = a.new_empty(m, n)
     _unpacked_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8, nt)
