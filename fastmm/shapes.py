@@ -48,9 +48,10 @@ def _in_place(a, b, c, lo, hi, kc_max, ta):
                 any_tile(kc, a, i * rsa + p0 * csa, rsa, csa, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
 
 @njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
-def _in_place_threads(a, b, c, ta, nt, share, kc_max):
-    "c = a @ b in place on `nt` threads, each on `share` rows of c"
+def _in_place_threads(a, b, c, ta, nt, kc_max):
+    "c = a @ b in place on `nt` threads, each on its own rows of c (whole tiles' worth)"
     m = c.shape[0]
+    share = -(-m // (nt * MR)) * MR
     for t in prange(nt):
         lo = t * share
         if lo < m: _in_place(a, b, c, lo, min(m, lo + share), kc_max, ta)
@@ -122,7 +123,7 @@ def _unpacked(a, b, c, nt):
         if nt == 1: _axpys(b, a.reshape(-1), c.reshape(-1), zero, n)
         else: _axpys_threads(b, a.reshape(-1), c.reshape(-1), nt)
     elif nt == 1: _in_place(a, b, c, zero, m, max(1, k), no)
-    else: _in_place_threads(a, b, c, no, nt, -(-m // (nt * MR)) * MR, max(1, k))
+    else: _in_place_threads(a, b, c, no, nt, max(1, k))
 
 # %% ../nbs/06c_shapes.ipynb #f911a363
 FEW_ROWS = 128  # fewer rows than this: b streamed in wide panels, the threads along the columns of c
@@ -179,7 +180,7 @@ def _by_shape(a, b, c, ta, tb, threads):
     elif name in ('small', 'in place', 'few columns'):   # b (small, in L2, or at most NR columns) read in place: its rows in order
         b = np.ascontiguousarray(b)
         if nt == 1: _in_place(a.T if ta else a, b, c, 0, m, kc, ta)
-        else: _in_place_threads(a.T if ta else a, b, c, ta, nt, -(-m // (nt * MR)) * MR, kc)
+        else: _in_place_threads(a.T if ta else a, b, c, ta, nt, kc)
     elif name == 'few rows': _gemm(a, b, c, ta, tb, nt, (kc, -(-m // MR) * MR, PANEL_BYTES // (kc * a.itemsize)), False)
     elif name == 'narrow':
         kc, _, nc = block_sizes(a.itemsize)
