@@ -4,7 +4,7 @@
 
 # %% ../nbs/06c_shapes.ipynb #5dbdf1f1
 from __future__ import annotations
-import functools
+import functools, warnings
 from torch import Tensor
 from .matmul import outside_torch
 from .machine import cache_sizes
@@ -13,6 +13,7 @@ import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
 from .gemm import KERNELS, block_sizes, _gemm, operands, transposed
+from .native import build
 
 # %% auto #0
 __all__ = ['SMALL', 'ONE_THREAD', 'IN_PLACE_BYTES', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'COLUMNS_KC_BYTES',
@@ -214,15 +215,35 @@ def _unpacked_at(pa, pb, pc, m, k, n, double, nt):
         _unpacked(numba.carray(_pointer(pa, np.float32), (m, k)), numba.carray(_pointer(pb, np.float32), (k, n)),
                   numba.carray(_pointer(pc, np.float32), (m, n)), nt)
 
+def _unpacked_c(a, b, c, m, k, n, nt):
+    "`_unpacked` on `nt` threads for C-contiguous matrices given by pointers: the kernel that `product` calls, compiled as a C function"
+    _unpacked(numba.carray(a, (m, k)), numba.carray(b, (k, n)), numba.carray(c, (m, n)), nt)
+
+@functools.cache
+def _one_call():
+    "`product` with `_unpacked_c` in both dtypes: a new `a @ b` in one call, or None (said once) where the C++ function cannot be built"
+    native, why = build()
+    if native is None:
+        warnings.warn(f"{why}. Small products take two calls instead: slower, with the same results.")
+        return None
+    _numba_threads()   # numba's threads are up before compiled code that starts them is loaded from the cache
+    kernels = [numba.cfunc(types.void(*[types.CPointer(t)] * 3, *[types.int64] * 4), cache=KERNEL_CACHE)(_unpacked_c) for t in (types.float32, types.float64)]
+    call = functools.partial(native.product, *(k.address for k in kernels))
+    call.kernels = kernels   # their machine code lives as long as they do
+    return call
+
 _path = functools.lru_cache(maxsize=4096)(path)   # `path` remembered per shape and thread count, for the rung's road (the constants above are read once per shape)
 
 def _by_address(a:Tensor, b:Tensor, m:int, k:int, n:int) -> Tensor|None:
     "`outside_torch`'s direct road for checked m×k and k×n CPU tensors: `a @ b` by address if they are C-contiguous and their path packs nothing, else None"
-    if not (m * k * n and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
     if m * k * n <= ONE_THREAD: nt = 1   # one thread, and a path that packs nothing (see `path`), known without the call: a small product's call must be cheap
     else:
         name, nt, _ = _path(m, k, n, a.element_size(), _numba_threads())
         if name not in ('vector', 'row vector', 'small', 'in place'): return None
+    call = _one_call()
+    if call: return call(a, b, nt)   # None unless both are C-contiguous, not negated and not empty
+    if not (m * k * n and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
+    _numba_threads()   # as in `_one_call`: loaded from the cache before numba's threads are up, this code crashes
     c = a.new_empty(m, n)
     _unpacked_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8, nt)
     return c
@@ -234,7 +255,7 @@ def _into(a:Tensor, b:Tensor, c:Tensor):
 
 # %% ../nbs/06c_shapes.ipynb #0956a0fc
 @jit_rung("numba, the kernel on the path that suits the shape: small or cache-sized products in place, few columns with a in place, few rows with b streamed, a vector on one side by dot products or sums of rows, the rest packed; numba's threads",
-          'numba_parallel', (_unpacked_at, _unpacked, _in_place, _in_place_threads, _dots, _dots_threads, _axpys, _axpys_threads, *KERNELS))
+          'numba_parallel', (_unpacked, _in_place, _in_place_threads, _dots, _dots_threads, _axpys, _axpys_threads, *KERNELS))
 def matmul_numba_parallel(a:Tensor, # m×k matrix
                           b:Tensor, # k×n matrix
                          ) -> Tensor: # m×n matrix

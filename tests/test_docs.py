@@ -8,7 +8,7 @@ URLS = {'index.ipynb': 'index.html', '00_machine.ipynb': 'machine.html', '01_mat
         '02_broadcasting.ipynb': 'broadcasting.html', '03_einsum.ipynb': 'einsum.html', '04_timing.ipynb': 'timing.html',
         '05_report.ipynb': 'report.html', '05a_plots.ipynb': 'plots.html', '06_jit.ipynb': 'jit.html', '06a_peak.ipynb': 'peak.html',
         '06aa_tile.ipynb': 'tile.html', '06b_gemm.ipynb': 'gemm.html', '06c_shapes.ipynb': 'shapes.html', '07_gpu.ipynb': 'gpu.html', '07a_hopper.ipynb': 'hopper.html', '08_rungs.ipynb': 'rungs.html',
-        '08a_plan.ipynb': 'plan.html', '08b_isolation.ipynb': 'isolation.html', '09_bench.ipynb': 'bench.html', '09a_compiling.ipynb': 'compiling.html', '10_cli.ipynb': 'cli.html', '11_results.ipynb': 'results.html', '12_exports.ipynb': 'exports.html'}
+        '08a_plan.ipynb': 'plan.html', '08b_isolation.ipynb': 'isolation.html', '09_bench.ipynb': 'bench.html', '09a_compiling.ipynb': 'compiling.html', '06ba_native.ipynb': 'native.html', '10_cli.ipynb': 'cli.html', '11_results.ipynb': 'results.html', '12_exports.ipynb': 'exports.html'}
 
 def copy_repo(dest):
     for f in tracked_files():

@@ -79,3 +79,24 @@ def test_every_path_and_edge_on_one_and_two_threads():
     assert {path(m, k, n, 4, 2)[0] for m, k, n in shapes} == {'small', 'in place', 'vector', 'row vector', 'few columns', 'few rows', 'narrow', 'packed'}
     for t in (1, 2):
         with threads(t): check_rung(matmul_numba_parallel, shapes)
+
+# --- the rung's road without fastmm's C++ function (06ba_native) ---
+
+def test_without_a_compiler_the_rung_says_so_once_and_stays_right(tmp_path):
+    "Where the C++ function cannot be built (no compiler on PATH), numba_parallel warns once, in one line, and gives the same results by two calls"
+    import os, subprocess, sys
+    code = ("import warnings, torch\n"
+            "from fastmm.matmul import verify\n"
+            "from fastmm.shapes import matmul_numba_parallel as f\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    for dt in (torch.float32, torch.float64):\n"
+            "        for m, k, n in [(8, 8, 8), (5, 784, 10), (64, 64, 65), (1, 300, 40), (40, 300, 1), (3, 0, 4)]:\n"
+            "            verify(f, torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt))\n"
+            "print(len(w)); print(w[0].message)\n")
+    env = dict(os.environ, PATH='', FASTMM_BUILD_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    count, message = out.stdout.splitlines()
+    assert count == '1' and 'no C++ compiler (c++) on PATH' in message and 'two calls' in message, out.stdout
+    assert not list(tmp_path.iterdir()), "nothing is built without a compiler"
