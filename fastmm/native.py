@@ -4,7 +4,7 @@
 
 # %% ../nbs/06ba_native.ipynb #a9d6ae0d
 from __future__ import annotations
-import hashlib, os, shutil, sys, time
+import hashlib, importlib.util, os, shutil, sys, time
 from pathlib import Path
 import torch
 
@@ -67,20 +67,26 @@ def build(source:str=SOURCE, # C++ source of a Python module; the word MODULE st
     cxx = os.environ.get('CXX', 'c++')   # the compiler PyTorch's builder calls
     if not shutil.which(cxx): return None, f"fastmm's C++ function cannot be built: no C++ compiler ({cxx}) on PATH"
     try:
+        lock, so = where/'lock', where/f'{name}.so'   # PyTorch's builder waits for the lock to go; a build that was killed leaves it behind
+        if so.exists() and not lock.exists():   # built: loaded as it is, without the builder (it imports setuptools and runs ninja)
+            spec = importlib.util.spec_from_file_location(name, so)
+            module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+            return module, ''
         from torch.utils.cpp_extension import load
         where.mkdir(parents=True, exist_ok=True)
-        lock = where/'lock'   # PyTorch's builder waits for this file to go; a build that was killed leaves it behind
         if lock.exists() and time.time() - lock.stat().st_mtime > 600: lock.unlink(missing_ok=True)
         src = where/'native.cpp'
         if not src.exists():   # written whole under another name, then renamed: a process that builds at once never reads half of it
             tmp = where/f'native.cpp.{os.getpid()}'
             tmp.write_text(source.replace('MODULE', name)); os.replace(tmp, src)
-        path = os.environ.get('PATH', '')
+        path = os.environ.get('PATH')
         if not shutil.which('ninja'):   # the ninja of the Python package, where only that one is installed
-            try: import ninja; os.environ['PATH'] = ninja.BIN_DIR + os.pathsep + path
+            try: import ninja; os.environ['PATH'] = os.pathsep.join([ninja.BIN_DIR] + ([path] if path else []))
             except ImportError: pass
         try: return load(name, [str(src)], extra_cflags=['-O2'], build_directory=str(where)), ''
-        finally: os.environ['PATH'] = path
+        finally:   # PATH as it was, unset if it was
+            if path is None: os.environ.pop('PATH', None)
+            else: os.environ['PATH'] = path
     except Exception as e:
         lines = [l.strip() for l in str(e).splitlines() if l.strip()] or [type(e).__name__]
         why = next((l for l in lines if not l.startswith(('Error building', '[', 'FAILED', 'c++ ', 'ninja:'))), lines[-1])   # the compiler's first word, not ninja's
