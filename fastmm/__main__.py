@@ -130,12 +130,14 @@ def run(p, # What to run: a Plan, from check_args
        ):
     "Run the ladder, the sweep or the run over shapes that `p` describes"
     from fastmm.bench import ladder, sweep
-    from fastmm.compiling import needs_compiling
+    from fastmm.compiling import cannot_build, needs_compiling
     if needs_compiling(p.rungs, p.dtype, p.threads):
         from fastmm.jit import CACHE_OFF
         _stderr(f"fastmm-bench: numba compiles the compiled rungs now (this can take a minute), in memory: {CACHE_OFF}, so every "
                 "run compiles them again." if CACHE_OFF else "fastmm-bench: first run on this machine: numba compiles the "
                 "compiled rungs now (once; this can take a minute), and keeps them in its cache for later runs.")
+    why = cannot_build(p.rungs)
+    if why: _stderr(f"fastmm-bench: {why}.")
     say = (lambda s: _stderr('\r\033[K' + s[:100], end='')) if progress else None
     try: return (ladder if p.kind == 'ladder' else sweep)(p, say=say)
     finally:
@@ -251,6 +253,7 @@ def main(argv:list=None) -> int: # Exit status
     from fastmm.compiling import CtrlC
     argv, ctrl_c = sys.argv[1:] if argv is None else argv, CtrlC()
     warnings.filterwarnings('ignore', message='fastmm: numba cannot cache')  # `run` says it in its own words
+    warnings.filterwarnings('ignore', message="fastmm's C")  # and that the C++ function cannot be built (a pattern: "C++" would not match)
     if sys.stderr is None: os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # a closed stderr: no file may take its number
     if sys.stdout is None: _stderr("fastmm-bench: error: standard output is closed (send it to /dev/null to discard the table)"); return 2
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import _thread, signal, sys, threading
 
 # %% auto #0
-__all__ = ['needs_compiling', 'CtrlC']
+__all__ = ['needs_compiling', 'cannot_build', 'CtrlC']
 
 # %% ../nbs/09a_compiling.ipynb #3fb95998
 def _dtype_of(argtypes) -> str|None:
@@ -32,6 +32,15 @@ def needs_compiling(rungs:list, # Rungs; those without compiled functions are ig
             if not any(_dtype_of(key[0]) in (dtype, None) and key[1][1] == host for key in index): return True
         return False
     except Exception: return True
+
+# %% ../nbs/09a_compiling.ipynb #b033d480
+def cannot_build(rungs:list, # Rungs; only numba_parallel uses the C++ function
+                ) -> str|None:
+    "Why the C++ function through which `numba_parallel` makes small products cannot be built here, if that rung is among `rungs`, else None"
+    if not any(r.name == 'numba_parallel' and not r.missing for r in rungs): return None
+    from fastmm.native import build
+    module, why = build()
+    return None if module else f"{why}; numba_parallel makes its small products by two calls instead (slower)"
 
 # %% ../nbs/09a_compiling.ipynb #4a63fd95
 class CtrlC:

@@ -52,6 +52,7 @@ class Worker:
     "A process of its own for the rungs of one thread pool, stopped (SIGSTOP) except while it answers"
     def __init__(self, pool:str, threads:int):
         cmd = [sys.executable, '-c', "import warnings; warnings.filterwarnings('ignore', message='fastmm: numba cannot cache'); "  # the benchmark says it
+               "warnings.filterwarnings('ignore', message=\"fastmm's C\"); "  # and that the C++ function cannot be built
                f"from fastmm.isolation import serve; serve({int(threads)})"]
         self.pool, self.proc = pool, subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 

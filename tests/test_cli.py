@@ -302,3 +302,12 @@ def test_stored_results_still_load():
     from fastmm.report import load_results
     runs = load_results(ROOT/'nbs'/'results')
     assert runs and all(r.text() and r.markdown() for r in runs.values())
+
+def test_no_compiler_said_once_in_one_line(tmp_path):
+    "Without a C++ compiler, fastmm-bench says once, in its own words, that numba_parallel's small products take the slower road; no Python warning"
+    env = {**os.environ, 'PATH': '', 'FASTMM_BUILD_DIR': str(tmp_path/'build')}
+    p = run(sys.executable, '-m', 'fastmm', '--quick', '--shape', '8,8,8', '--rungs', 'numba_parallel,torch', cwd=tmp_path, env=env, check=False)
+    assert p.returncode == 0, p.stderr
+    said = [l for l in p.stderr.splitlines() if 'C++' in l]
+    assert len(said) == 1 and said[0].startswith("fastmm-bench: fastmm's C++ function cannot be built: no C++ compiler"), p.stderr
+    assert 'Warning' not in p.stderr and 'numba_parallel' in p.stdout, (p.stdout, p.stderr)
