@@ -222,11 +222,11 @@ def _unpacked_c(a, b, c, m, k, n, nt):
 @functools.cache
 def _one_call():
     "`product` with `_unpacked_c` in both dtypes: a new `a @ b` in one call, or None (said once) where the C++ function cannot be built"
+    _numba_threads()   # numba's threads are up before compiled code that starts them is loaded from the cache (it crashes otherwise), on either road
     native, why = build()
     if native is None:
         warnings.warn(f"{why}. Small products take two calls instead: slower, with the same results.")
         return None
-    _numba_threads()   # numba's threads are up before compiled code that starts them is loaded from the cache
     kernels = [numba.cfunc(types.void(*[types.CPointer(t)] * 3, *[types.int64] * 4), cache=KERNEL_CACHE)(_unpacked_c) for t in (types.float32, types.float64)]
     call = functools.partial(native.product, *(k.address for k in kernels))
     call.kernels = kernels   # their machine code lives as long as they do
@@ -243,7 +243,6 @@ def _by_address(a:Tensor, b:Tensor, m:int, k:int, n:int) -> Tensor|None:
     call = _one_call()
     if call: return call(a, b, nt)   # None unless both are C-contiguous, not negated and not empty
     if not (m * k * n and a.is_contiguous() and b.is_contiguous() and not (a.is_neg() or b.is_neg())): return None
-    _numba_threads()   # as in `_one_call`: loaded from the cache before numba's threads are up, this code crashes
     c = a.new_empty(m, n)
     _unpacked_at(a.data_ptr(), b.data_ptr(), c.data_ptr(), m, k, n, a.element_size() == 8, nt)
     return c
