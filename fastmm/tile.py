@@ -107,7 +107,7 @@ def any_tile(typingctx, k, a, ao, rsa, csa, b, bo, ldb, c, co, ldc, h, w, add):
         masked = lambda ptr, hh: builder.call(mload, [builder.bitcast(ptr, vp), al, mask[hh], zero])
         plain = lambda ptr, hh: builder.load(builder.bitcast(ptr, vp), align=size)
         addc, exit_ = builder.icmp_unsigned('!=', add_to_c, ir.Constant(add_to_c.type, 0)), builder.function.append_basic_block('any.exit')
-        def variant(rows, load_b, nv):                                          # `rows` rows of `nv` vectors: its k-loop, then its store
+        def variant(rows, load_b, nv):                                          # `rows` rows of `nv` vectors: its k-loop, then its store, plain if load_b is
             entry, loop, store = builder.block, builder.function.append_basic_block('any.loop'), builder.function.append_basic_block('any.store')
             builder.cbranch(builder.icmp_signed('>', k, k_(0)), loop, store)
             builder.position_at_end(loop)
@@ -125,11 +125,21 @@ def any_tile(typingctx, k, a, ao, rsa, csa, b, bo, ldb, c, co, ldc, h, w, add):
             builder.position_at_end(store)
             res = [[builder.phi(vt) for _ in range(nv)] for _ in range(rows)]
             for r in range(rows):
-                for hh in range(nv):
-                    res[r][hh].add_incoming(zero, entry); res[r][hh].add_incoming(acc[r][hh], loop)
-                    ptr = builder.gep(pc, [builder.add(builder.mul(ldc, k_(r)), k_(hh * lanes))])
-                    val = builder.select(addc, builder.fadd(masked(ptr, hh), res[r][hh]), res[r][hh])
-                    builder.call(mstore, [val, builder.bitcast(ptr, vp), al, mask[hh]])
+                for hh in range(nv): res[r][hh].add_incoming(zero, entry); res[r][hh].add_incoming(acc[r][hh], loop)
+            ptrs = [[builder.gep(pc, [builder.add(builder.mul(ldc, k_(r)), k_(hh * lanes))]) for hh in range(nv)] for r in range(rows)]
+            if load_b is plain:                                                 # a whole tile: plain stores (a masked one costs far more)
+                with builder.if_else(addc) as (add, put):
+                    with add:
+                        for r in range(rows):
+                            for hh in range(nv): builder.store(builder.fadd(plain(ptrs[r][hh], hh), res[r][hh]), builder.bitcast(ptrs[r][hh], vp), align=size)
+                    with put:
+                        for r in range(rows):
+                            for hh in range(nv): builder.store(res[r][hh], builder.bitcast(ptrs[r][hh], vp), align=size)
+            else:
+                for r in range(rows):
+                    for hh in range(nv):
+                        val = builder.select(addc, builder.fadd(masked(ptrs[r][hh], hh), res[r][hh]), res[r][hh])
+                        builder.call(mstore, [val, builder.bitcast(ptrs[r][hh], vp), al, mask[hh]])
             builder.branch(exit_)
         sw = builder.switch(h, exit_)                                           # per height: a loop with plain loads (w = NR),
         for rows in range(1, MR + 1):                                           # one masked, one on a single vector (w ≤ NR/2)
