@@ -12,17 +12,18 @@ from .jit import jit_rung, as_array, numba, njit, prange, intrinsic, types
 import numpy as np
 from .peak import KERNEL_CACHE, VBYTES, VREGS
 from .tile import MR, any_tile, nr
-from .gemm import KERNELS, block_sizes, _gemm, operands, transposed
+from .gemm import KERNELS, block_sizes, _copy, _gemm, operands, transposed
 from .native import build
 
 # %% auto #0
-__all__ = ['SMALL', 'ONE_THREAD', 'IN_PLACE_BYTES', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW', 'NARROW_SLIVERS', 'COLUMNS_KC_BYTES',
-           'small', 'fits', 'path', 'by_shape', 'kernel_parameters', 'matmul_numba_parallel']
+__all__ = ['SMALL', 'ONE_THREAD', 'IN_PLACE_BYTES', 'STRIP_BYTES', 'COPY_BYTES', 'FEW_ROWS', 'PANEL_BYTES', 'NARROW',
+           'NARROW_SLIVERS', 'COLUMNS_KC_BYTES', 'small', 'fits', 'path', 'by_shape', 'kernel_parameters',
+           'matmul_numba_parallel']
 
 # %% ../nbs/06c_shapes.ipynb #343282e7
 SMALL = 100**3  # multiply-adds at or below which a product is computed in place, whatever its shape
 ONE_THREAD = 64**3  # multiply-adds at or below which a product takes one thread: a second one costs more than it saves
-IN_PLACE_BYTES = cache_sizes().get('L2', 512 << 10) * 3 // 4  # a bigger product is computed in place too if a, b and c take at most this together, and k ≥ n
+IN_PLACE_BYTES = cache_sizes().get('L2', 512 << 10) * 3 // 2  # a bigger product is computed in place too if a, b and c take at most this together
 
 def small(m:int, k:int, n:int) -> bool: # The product: (m×k) @ (k×n)
     "Whether the product is small: at most `SMALL` multiply-adds"
@@ -31,22 +32,35 @@ def small(m:int, k:int, n:int) -> bool: # The product: (m×k) @ (k×n)
 def fits(m:int, k:int, n:int, # The product: (m×k) @ (k×n)
          itemsize:int, # Bytes per element
         ) -> bool:
-    "Whether a product is computed in place although not small: its three matrices take at most `IN_PLACE_BYTES` together, and k ≥ n"
-    return k >= n and (m * k + k * n + m * n) * itemsize <= IN_PLACE_BYTES
+    "Whether a product is computed in place although not small: its three matrices take at most `IN_PLACE_BYTES` together"
+    return (m * k + k * n + m * n) * itemsize <= IN_PLACE_BYTES
+
+STRIP_BYTES = cache_sizes().get('L1', 32 << 10) // 2  # the most memory a copied strip of b takes: half of one core's L1
+COPY_BYTES = 4 << 10  # b at least this big (and wider than one strip): each strip is copied before its tiles read it
 
 @njit(cache=KERNEL_CACHE, nogil=True)
 def _in_place(a, b, c, lo, hi, kc_max, ta):
-    "c[lo:hi] = a[lo:hi] @ b tile by tile, a column strip at a time, `a` (stored as its transpose if `ta`) and `b` read where they are, `kc_max` steps of k at a time: nothing packed"
+    "c[lo:hi] = a[lo:hi] @ b tile by tile, a column strip at a time, `a` (stored as its transpose if `ta`) read where it is, each strip of `b` copied into a buffer first unless `b` is small or one strip wide, `kc_max` steps of k at a time: nothing else packed"
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     rsa, csa = (1, m) if ta else (k, 1)
     cols = 2 * (VBYTES // a.itemsize)
     if k == 0: c[lo:hi] = 0
+    copy = n > cols and k * n * a.itemsize >= COPY_BYTES
+    if copy: kc_max = min(kc_max, STRIP_BYTES // (cols * a.itemsize))
+    strip = np.empty((kc_max if copy else 0, cols), a.dtype)
     for p0 in range(0, k, kc_max):
         kc = min(kc_max, k - p0)
         for j in range(0, n, cols):
+            w = min(cols, n - j)
+            if copy:   # the strip's rows side by side (a copy of constant size is a few vector moves)
+                if w == cols:
+                    for p in range(kc): _copy(strip, p * cols, b, (p0 + p) * n + j, cols)
+                else:
+                    for p in range(kc): _copy(strip, p * cols, b, (p0 + p) * n + j, w)
+            sb, so, ldb = (strip, 0, cols) if copy else (b, p0 * n + j, n)
             for i in range(lo, hi, MR):
-                any_tile(kc, a, i * rsa + p0 * csa, rsa, csa, b, p0 * n + j, n, c, i * n + j, n, min(MR, hi - i), min(cols, n - j), p0 > 0)
+                any_tile(kc, a, i * rsa + p0 * csa, rsa, csa, sb, so, ldb, c, i * n + j, n, min(MR, hi - i), w, p0 > 0)
 
 @njit(cache=KERNEL_CACHE, parallel=True, nogil=True)
 def _in_place_threads(a, b, c, ta, nt, kc_max):
