@@ -127,7 +127,7 @@ def _axpys_threads(b, x, y, nt):
 
 @njit(cache=KERNEL_CACHE, nogil=True)
 def _unpacked(a, b, c, nt):
-    "c = a @ b for C-contiguous `a` and `b` on `nt` threads, nothing packed: dot products for one column, sums of rows for one row, else tiles in place"
+    "c = a @ b for C-contiguous `a` and `b` on `nt` threads, no block of `a` packed: dot products for one column, sums of rows for one row, else tiles with `a` in place"
     m, k = a.shape
     n = b.shape[1]
     zero, no = np.int64(0), np.bool_(False)   # plain values, not constants: numba reuses what it compiled for calls from Python
@@ -249,8 +249,8 @@ def _one_call():
 _path = functools.lru_cache(maxsize=4096)(path)   # `path` remembered per shape and thread count, for the rung's road (the constants above are read once per shape)
 
 def _by_address(a:Tensor, b:Tensor, m:int, k:int, n:int) -> Tensor|None:
-    "`outside_torch`'s direct road for checked m×k and k×n CPU tensors: `a @ b` by address if they are C-contiguous and their path packs nothing, else None"
-    if m * k * n <= ONE_THREAD: nt = 1   # one thread, and a path that packs nothing (see `path`), known without the call: a small product's call must be cheap
+    "`outside_torch`'s direct road for checked m×k and k×n CPU tensors: `a @ b` by address if they are C-contiguous and their path packs no block of `a`, else None"
+    if m * k * n <= ONE_THREAD: nt = 1   # one thread, and a path that packs no block of `a` (see `path`), known without the call: a small product's call must be cheap
     else:
         name, nt, _ = _path(m, k, n, a.element_size(), _numba_threads())
         if name not in ('vector', 'row vector', 'small', 'in place'): return None

@@ -64,12 +64,13 @@ def test_two_threads_give_one_threads_result_bit_for_bit():
 # --- the rung on every path (06c_shapes) ---
 
 def path_shapes():
-    "Small products around `ONE_THREAD` and `SMALL`; cache-sized ones around `IN_PLACE_BYTES`, and with k shorter or longer than n; few rows around `FEW_ROWS`, longer than a `KC`, wider than a panel; few columns around `NR`; narrow around `NARROW`, taller than a block of `a`, longer than a `KC`; packed with a short inner dimension; a vector on either side, big and small, with rows left over from the kernels' groups of four and eight"
+    "Small products around `ONE_THREAD` and `SMALL`; cache-sized ones around `IN_PLACE_BYTES`, and with k shorter or longer than n; few rows around `FEW_ROWS`, longer than a `KC`, wider than a panel; few columns around `NR`; b either side of `COPY_BYTES`, and k longer than one pass of a copied strip; narrow around `NARROW`, taller than a block of `a`, longer than a `KC`; packed with a short inner dimension; a vector on either side, big and small, with rows left over from the kernels' groups of four and eight"
     cols, one, side = 2 * VBYTES // 4, round(ONE_THREAD ** (1 / 3)), math.isqrt(IN_PLACE_BYTES // 12)
     return ([(5, 784, 10), (1, 1, 1), (3, 0, 4), (0, 3, 4), (one, one, one), (one, one, one + 1), (100, 100, 100), (100, 100, 101)] +
             [(s, s, s) for s in around(side)] + [(side, side - 1, side), (side - 1, side, side - 1)] +
             [(m, 300, 700) for m in around(FEW_ROWS)] + [(1, 70, 15000), (MR + 1, 129, 2 * cols + 3), (7, 200, 9000)] +
             [(300, 200, 3), (600, 40, 600), (2 * cols + 1, 1, 5000)] +
+            [(20, 31, 33), (20, 32, 33), (40, 700, 40), (MR + 1, 300, 2 * cols + 1)] +
             [(m, 700, n) for m in (4 * MR - 1, 4 * MR + 1) for n in around(cols)] + [(500, 2000, 5)] +
             [(NARROW_SLIVERS * MR + 7, 1500, n) for n in around(NARROW)] +
             [(3001, 403, 1), (1, 403, 3001), (4099, 300, 1), (1, 300, 4099), (501, 499, 1), (1, 499, 501), (1, 7, 1), (5, 3, 1)])
