@@ -208,7 +208,7 @@ def kernel_parameters() -> dict:
     "The compiled kernel as this machine builds it: vector width, register tile, block sizes per dtype, and where its paths part"
     blocks = {dt: dict(zip(('KC', 'MC', 'NC'), block_sizes(np.dtype(dt).itemsize))) for dt in ('float32', 'float64')}
     return dict(vector_bytes=VBYTES, registers=VREGS, MR=MR, NR={dt: nr(np.dtype(dt).itemsize) for dt in blocks}, blocks=blocks,
-                paths=dict(SMALL=SMALL, ONE_THREAD=ONE_THREAD, IN_PLACE_BYTES=IN_PLACE_BYTES, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES,
+                paths=dict(SMALL=SMALL, ONE_THREAD=ONE_THREAD, IN_PLACE_BYTES=IN_PLACE_BYTES, STRIP_BYTES=STRIP_BYTES, COPY_BYTES=COPY_BYTES, FEW_ROWS=FEW_ROWS, PANEL_BYTES=PANEL_BYTES,
                            NARROW=NARROW, NARROW_SLIVERS=NARROW_SLIVERS, COLUMNS_KC_BYTES=COLUMNS_KC_BYTES))
 
 # %% ../nbs/06c_shapes.ipynb #04ee2354
