@@ -66,10 +66,12 @@ def test_two_threads_give_one_threads_result_bit_for_bit():
 def path_shapes():
     "Small products around `ONE_THREAD` and `SMALL`; cache-sized ones around `IN_PLACE_BYTES`, and with k shorter or longer than n; few rows around `FEW_ROWS`, longer than a `KC`, wider than a panel; few columns around `NR`; b either side of `COPY_BYTES`, and k longer than one pass of a copied strip; narrow around `NARROW`, taller than a block of `a`, longer than a `KC`; packed with a short inner dimension; a vector on either side, big and small, with rows left over from the kernels' groups of four and eight"
     cols, one, side = 2 * VBYTES // 4, round(ONE_THREAD ** (1 / 3)), math.isqrt(IN_PLACE_BYTES // 12)
+    def past(m, n): return max(300, (IN_PLACE_BYTES // 4 - m * n) // (m + n) + 1)   # k at which m×k @ k×n no longer fits in place
+    wide = math.isqrt(IN_PLACE_BYTES // 4) + 1                                      # c alone no longer fits
     return ([(5, 784, 10), (1, 1, 1), (3, 0, 4), (0, 3, 4), (one, one, one), (one, one, one + 1), (100, 100, 100), (100, 100, 101)] +
             [(s, s, s) for s in around(side)] + [(side, side - 1, side), (side - 1, side, side - 1)] +
-            [(m, 300, 700) for m in around(FEW_ROWS)] + [(1, 70, 15000), (MR + 1, 129, 2 * cols + 3), (7, 200, 9000)] +
-            [(300, 200, 3), (600, 40, 600), (2 * cols + 1, 1, 5000)] +
+            [(m, past(m, 700), 700) for m in around(FEW_ROWS)] + [(1, 70, 15000), (MR + 1, 129, 2 * cols + 3), (7, 200, 9000)] +
+            [(300, 200, 3), (wide, 40, wide), (2 * cols + 1, 1, 5000)] +
             [(20, 31, 33), (20, 32, 33), (40, 700, 40), (MR + 1, 300, 2 * cols + 1)] +
             [(m, 700, n) for m in (4 * MR - 1, 4 * MR + 1) for n in around(cols)] + [(500, 2000, 5)] +
             [(NARROW_SLIVERS * MR + 7, 1500, n) for n in around(NARROW)] +
