@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_gpu.ipynb #3152ba14
 from __future__ import annotations
-import os
+import os, warnings
 from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
@@ -13,8 +13,9 @@ from .matmul import outside_torch, rung
 # %% auto #0
 __all__ = ['DTYPES', 'MISSING', 'TILED', 'KERNELS', 'LAUNCHES', 'HOPPER_SMEM', 'CANDIDATES', 'CONFIGS', 'interpreting',
            'gpu_rung', 'run_triton', 'matmul_triton_naive', 'block_dot', 'tile_of', 'block_product', 'store_block',
-           'Kernel', 'programs', 'kernel_args', 'launch', 'matmul_triton_tiled', 'smem_bytes', 'config_space',
-           'shared_memory_limit', 'config_dict', 'prune_configs', 'autotuned', 'matmul_triton_tuned']
+           'Kernel', 'programs', 'kernel_args', 'k_major', 'launch', 'matmul_triton_tiled', 'smem_bytes',
+           'config_space', 'shared_memory_limit', 'config_dict', 'prune_configs', 'every_config', 'autotuned',
+           'matmul_triton_tuned']
 
 # %% ../nbs/07_gpu.ipynb #eb0979b8
 try:
@@ -79,13 +80,13 @@ def _tf32(x):
     return ((x.to(tl.uint32, bitcast=True) + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
 
 def block_dot(x, y, acc, PRECISION: tl.constexpr):
-    "acc + x @ y; in 'tf32x3' (step 4, next page), x = hi + lo and y likewise in TF32 parts, and lo·hi + hi·lo + hi·hi"
+    "acc + x @ y; in 'tf32x3' (step 4, next page), x = hi + lo and y likewise in TF32 parts, lo·hi + hi·lo + hi·hi added to acc by itself"
     if PRECISION == 'tf32x3':
         xh, yh = _tf32(x), _tf32(y)
         xl, yl = _tf32(x - xh), _tf32(y - yh)
-        acc = tl.dot(xl, yh, acc, input_precision='tf32')
-        acc = tl.dot(xh, yl, acc, input_precision='tf32')
-        acc = tl.dot(xh, yh, acc, input_precision='tf32')
+        part = tl.dot(xl, yh, input_precision='tf32')          # a fresh sum per block: the tensor cores' own adds truncate
+        part = tl.dot(xh, yl, part, input_precision='tf32')
+        acc += tl.dot(xh, yh, part, input_precision='tf32')
     else: acc = tl.dot(x, y, acc, input_precision=PRECISION)
     return acc
 
@@ -146,7 +147,7 @@ class Kernel(NamedTuple):
     tma: Callable|None = None    # `tma(a, b, c)`: whether to launch the TMA version, the rung's name + '_tma'
 
 KERNELS = {'triton_naive': Kernel(_naive, config={}), 'triton_tiled': Kernel(_tiled, config=TILED)}  # filled step by step
-LAUNCHES = {}  # (rung, shapes, dtype, strides, device, precision, TMA, config) → (kernel, grid, arguments)
+LAUNCHES = {}  # (rung, shapes, dtype, strides, device, precision, TMA, config) → (run, grid, arguments)
 
 def programs(m:int, n:int, # c is m×n
              meta:dict, # The configuration (BLOCK_M, BLOCK_N)
@@ -161,11 +162,22 @@ def kernel_args(a:Tensor, b:Tensor, c:Tensor) -> tuple:
     return (a, b, c, a.shape[0], b.shape[1], a.shape[1], *a.stride(), *b.stride(), *c.stride())
 
 # %% ../nbs/07_gpu.ipynb #5bce619f
+def _direct(kernel, grid, args, meta):
+    "`kernel` compiled for `args` and `meta`, as `run(*args)`: a launch that skips Triton's binding of every argument"
+    jit = lambda *args: kernel[grid](*args, **meta)
+    if interpreting() or not args[0].is_cuda: return jit
+    compiled = kernel.warmup(*args, grid=grid, **meta)     # compiled, or found in Triton's cache
+    try:
+        go, consts = compiled[(grid + (1, 1))[:3]], [meta[p.name] if p.name in meta else p.default for p in kernel.params[len(args):]]
+        go(*args, *consts)                                 # tried once here: a Triton that launches otherwise gets jit's way
+    except Exception as e: warnings.warn(f"fastmm launches through triton.jit: {type(e).__name__}: {e}"); return jit
+    return lambda *args: go(*args, *consts)
+
 def _plan(rung, kernels, a, b, c, config, tma, prec):
-    "The kernel, grid and constant arguments of `rung` for these operands (an autotuned rung tunes here, once)"
+    "How to launch `rung` for these operands: `run(*kernel_args)`, the grid and the constant arguments (an autotuned rung tunes here, once)"
     k = kernels[rung + '_tma' * tma]
     m, n = a.shape[0], b.shape[1]
-    if rung == 'triton_naive': return k.jit, (m, n), {}
+    if rung == 'triton_naive': return _direct(k.jit, (m, n), kernel_args(a, b, c), {}), (m, n), {}
     sms = k.sms(a.device) if k.sms else None
     extra = dict(PRECISION=prec, UPCAST=interpreting() and a.dtype == torch.bfloat16, **({'NUM_SMS': sms} if sms else {}))
     if tma and a.is_cuda: triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=a.device))
@@ -174,7 +186,15 @@ def _plan(rung, kernels, a, b, c, config, tma, prec):
     if meta is None:
         k.tuned[lambda META: programs(m, n, META, sms)](*kernel_args(a, b, c), **extra)
         meta = config_dict(k.tuned.best_config)
-    return k.jit, programs(m, n, meta, sms), {**meta, **extra}
+    grid, meta = programs(m, n, meta, sms), {**meta, **extra}
+    return _direct(k.jit, grid, kernel_args(a, b, c), meta), grid, meta
+
+def k_major(a:Tensor, b:Tensor, # The operands
+            prec:str|None, # The float32 precision of the product ('tf32', 'tf32x3', 'ieee'), None for other dtypes
+           ) -> tuple: # a, b
+    "For TF32, `a` with contiguous rows and `b` with contiguous columns (copied if need be): Hopper's tensor cores read 4-byte operands from shared memory only along k"
+    if prec not in ('tf32', 'tf32x3'): return a, b
+    return (a if a.stride(1) == 1 else a.contiguous()), (b if b.stride(0) == 1 else b.t().contiguous().t())
 
 def launch(rung:str, # A key of kernels: 'triton_naive', 'triton_tiled', 'triton_tuned', ...
            a:Tensor, b:Tensor, # The operands
@@ -188,12 +208,13 @@ def launch(rung:str, # A key of kernels: 'triton_naive', 'triton_tiled', 'triton
     if rung not in kernels or rung.endswith('_tma'): raise ValueError(f"rung must be one of {', '.join(k for k in kernels if not k.endswith('_tma'))}, got {rung!r}")
     k = kernels[rung]
     prec = k.precision or _precision(a.dtype)
+    a, b = k_major(a, b, prec)
     if k.tma and tma is None: tma = k.tma(a, b, c)
     key = (rung, a.shape, b.shape, a.dtype, a.stride(), b.stride(), c.stride(), a.device, prec, bool(tma),
-           tuple(config.items()) if config else None)
+           tuple(config.items()) if config else None, a.data_ptr() % 16, b.data_ptr() % 16, c.data_ptr() % 16)  # Triton compiles for 16-byte alignment
     if key not in LAUNCHES: LAUNCHES[key] = _plan(rung, kernels, a, b, c, config, bool(tma), prec)
-    kernel, grid, meta = LAUNCHES[key]
-    kernel[grid](*kernel_args(a, b, c), **meta)
+    run, grid, meta = LAUNCHES[key]
+    run(*kernel_args(a, b, c))
     return dict(meta, TMA=bool(tma)) if k.tma else dict(meta)
 
 # %% ../nbs/07_gpu.ipynb #06a2445b
@@ -220,16 +241,19 @@ def smem_bytes(cfg:dict, # A configuration: BLOCK_M, BLOCK_N, BLOCK_K, num_stage
                width:int, # Bytes per element of the inputs (and of c): 2 or 4
                store:bool=False, # Whether c's block is staged in shared memory too (a TMA store)
               ) -> int:
-    "Shared memory a configuration takes: a block of a and one of b per pipeline stage (and c's block for a TMA store)"
-    return (cfg['num_stages'] * (cfg['BLOCK_M'] + cfg['BLOCK_N']) * cfg['BLOCK_K'] + store * cfg['BLOCK_M'] * cfg['BLOCK_N']) * width
+    "Shared memory a configuration takes: a block of a and one of b per pipeline stage (and c's block, or half of it with SUBTILE, for a TMA store)"
+    c_block = cfg['BLOCK_M'] * cfg['BLOCK_N'] // (2 if cfg.get('SUBTILE') else 1)
+    return (cfg['num_stages'] * (cfg['BLOCK_M'] + cfg['BLOCK_N']) * cfg['BLOCK_K'] + store * c_block) * width
 
 def config_space(width:int, # Bytes per input element: 2 (float16, bfloat16) or 4 (float32)
                  limit:int=HOPPER_SMEM, # Shared memory one block may use, in bytes
                  store:bool=False, # As in smem_bytes
+                 halves:bool=False, # Also each candidate storing c in two halves (SUBTILE, a TMA kernel's option)
                 ) -> list: # Configurations, as dicts
     "The candidates for `width` that fit in `limit` bytes of shared memory, and always the tiled rung's `TILED`"
     if width not in CANDIDATES: raise ValueError(f"width must be 2 or 4 bytes per element, got {width!r}")
-    fit = [c for c in CANDIDATES[width] if smem_bytes(c, width, store) <= limit]
+    cands = CANDIDATES[width] + ([dict(c, SUBTILE=True) for c in CANDIDATES[width]] if halves else [])
+    fit = [c for c in cands if smem_bytes(c, width, store) <= limit]
     return fit + ([TILED] if TILED not in fit else [])
 
 # %% ../nbs/07_gpu.ipynb #87945bed
@@ -246,21 +270,28 @@ def config_dict(c) -> dict:
 def prune_configs(configs:list, # triton.Configs
                   named_args:dict, # The kernel's arguments, by name (a among them)
                   store:bool=False, # As in smem_bytes
+                  halves:bool=False, # As in config_space
                   **kwargs):
     "Triton's `early_config_prune`: keep the configurations in `config_space` for `a`'s width and device"
     a = named_args['a']
-    space = config_space(a.element_size(), shared_memory_limit(a.device), store)
+    space = config_space(a.element_size(), shared_memory_limit(a.device), store, halves)
     return [c for c in configs if config_dict(c) in space]
 
-CONFIGS = list({tuple(c.items()): c for w in (2, 4) for c in config_space(w, 2**40)}.values())  # every candidate
+def every_config(halves:bool=False, # As in config_space
+                ) -> list:
+    "Every candidate of both widths, once"
+    return list({tuple(c.items()): c for w in (2, 4) for c in config_space(w, 2**40, halves=halves)}.values())
+
+CONFIGS = every_config()
 
 def autotuned(kernel, # A triton.jit kernel that takes kernel_args and a configuration
               store:bool=False, # As in smem_bytes: whether the kernel stages c's block in shared memory
+              halves:bool=False, # Whether it takes SUBTILE, storing c in two halves
              ):
-    "`kernel` autotuned over `CONFIGS`, pruned to the space of the input's width and the GPU"
+    "`kernel` autotuned over `every_config(halves)`, pruned to the space of the input's width and the GPU"
     configs = [triton.Config({k: v for k, v in c.items() if k.isupper()}, num_stages=c['num_stages'], num_warps=c['num_warps'])
-               for c in CONFIGS]
-    prune = (lambda cs, args, **kw: prune_configs(cs, args, True, **kw)) if store else prune_configs
+               for c in every_config(halves)]
+    prune = lambda cs, args, **kw: prune_configs(cs, args, store, halves)
     return triton.autotune(configs, key=['M', 'N', 'K', 'PRECISION'], prune_configs_by={'early_config_prune': prune})(kernel)
 
 _tuned = autotuned(_tiled) if triton else None

@@ -4,6 +4,7 @@
 
 # %% ../nbs/07a_hopper.ipynb #a401d26d
 from __future__ import annotations
+from functools import cache
 import torch
 from torch import Tensor
 from .gpu import KERNELS, Kernel, autotuned, block_dot, block_product, gpu_rung, launch, run_triton, store_block, tile_of
@@ -48,11 +49,12 @@ def _persistent_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
 
 def _persistent_tma_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
                            BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-                           PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr):
-    "The persistent kernel, its blocks loaded and stored by the TMA unit through tensor descriptors"
+                           PRECISION: tl.constexpr, UPCAST: tl.constexpr, NUM_SMS: tl.constexpr, SUBTILE: tl.constexpr = False):
+    "The persistent kernel, its blocks loaded and stored by the TMA unit through tensor descriptors (c in two halves with SUBTILE)"
     da = tl.make_tensor_descriptor(a, shape=[M, K], strides=[sam, 1], block_shape=[BLOCK_M, BLOCK_K])
     db = tl.make_tensor_descriptor(b, shape=[K, N], strides=[sbk, 1], block_shape=[BLOCK_K, BLOCK_N])
-    dc = tl.make_tensor_descriptor(c, shape=[M, N], strides=[scm, 1], block_shape=[BLOCK_M, BLOCK_N])
+    if SUBTILE: dc = tl.make_tensor_descriptor(c, shape=[M, N], strides=[scm, 1], block_shape=[BLOCK_M, BLOCK_N // 2])
+    else: dc = tl.make_tensor_descriptor(c, shape=[M, N], strides=[scm, 1], block_shape=[BLOCK_M, BLOCK_N])
     tiles = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
     for t in tl.range(tl.program_id(0), tiles, NUM_SMS, flatten=True):
         pid_m, pid_n = tile_of(t, M, N, BLOCK_M, BLOCK_N, GROUP_M)
@@ -61,13 +63,18 @@ def _persistent_tma_kernel(a, b, c, M, N, K, sam, sak, sbk, sbn, scm, scn,
             x, y = da.load([pid_m * BLOCK_M, k0]), db.load([k0, pid_n * BLOCK_N])
             if UPCAST: x, y = x.to(tl.float32), y.to(tl.float32)
             acc = block_dot(x, y, acc, PRECISION)
-        dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N], acc.to(c.dtype.element_ty))
+        if SUBTILE:   # columns [0, BLOCK_N/2) and [BLOCK_N/2, BLOCK_N) of the block, each converted and stored on its own
+            left, right = tl.split(tl.permute(tl.reshape(acc, (BLOCK_M, 2, BLOCK_N // 2)), (0, 2, 1)))
+            dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N], left.to(c.dtype.element_ty))
+            dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N + BLOCK_N // 2], right.to(c.dtype.element_ty))
+        else: dc.store([pid_m * BLOCK_M, pid_n * BLOCK_N], acc.to(c.dtype.element_ty))
 
 _persistent, _persistent_tma = (triton.jit(_persistent_kernel), triton.jit(_persistent_tma_kernel)) if triton else (None, None)
 
 # %% ../nbs/07a_hopper.ipynb #f1737146
+@cache
 def capability(device) -> tuple|None:
-    "The CUDA compute capability of `device`, or None off the GPU"
+    "The CUDA compute capability of `device`, or None off the GPU (asked once per device: every call of the persistent rung needs it)"
     device = torch.device(device)
     return torch.cuda.get_device_capability(device) if device.type == 'cuda' else None
 
@@ -84,9 +91,9 @@ def sm_count(device) -> int:
     return torch.cuda.get_device_properties(device).multi_processor_count if device.type == 'cuda' else 3
 
 if triton:
-    ALL_KERNELS['triton_persistent'] = Kernel(_persistent, autotuned(_persistent), sms=sm_count,
+    ALL_KERNELS['triton_persistent'] = Kernel(_persistent, autotuned(_persistent, store=True), sms=sm_count,
                                               tma=lambda a, b, c: use_tma(capability(a.device), a, b, c))
-    ALL_KERNELS['triton_persistent_tma'] = Kernel(_persistent_tma, autotuned(_persistent_tma, store=True), sms=sm_count)
+    ALL_KERNELS['triton_persistent_tma'] = Kernel(_persistent_tma, autotuned(_persistent_tma, store=True, halves=True), sms=sm_count)
 
 @gpu_rung("Triton, persistent: one program per SM looping over the tiles, TMA descriptors on compute capability ≥ 9.0",
           'triton_persistent')

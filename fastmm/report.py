@@ -13,7 +13,8 @@ from .timing import NOISY
 
 # %% auto #0
 __all__ = ['SCHEMA', 'NOISE_NOTE', 'fmt_time', 'fmt_x', 'write_atomic', 'SchemaError', 'BenchResult', 'result_row',
-           'add_speedups', 'rate_unit', 'run_title', 'shape_label', 'to_markdown', 'to_text', 'load_results']
+           'add_speedups', 'rate_unit', 'run_title', 'shape_label', 'to_markdown', 'to_text', 'load_results',
+           'kernel_table']
 
 # %% ../nbs/05_report.ipynb #4f5fd18e
 def fmt_time(s:float) -> str:
@@ -237,10 +238,25 @@ def to_text(res:BenchResult) -> str:
     return '\n'.join([run_title(res), '', lines[0], '  '.join('─' * x for x in w)] + lines[1:] + [''] + _footer(res, False))
 
 # %% ../nbs/05_report.ipynb #bcbfcb12
-def load_results(folder) -> dict:
+def load_results(folder, # A folder of results, such as nbs/results
+                 other:str='gpu-kernels*.json', # Files of another format kept there, left out without a warning
+                ) -> dict:
     "Every `BenchResult` saved as JSON in `folder` and below, by path relative to `folder`, in sorted order; a file that is not one is skipped with a warning"
     folder, out = Path(folder), {}
-    for p in sorted(f for f in folder.rglob('*.json') if f.is_file()):
+    for p in sorted(f for f in folder.rglob('*.json') if f.is_file() and not f.match(other)):
         try: out[str(p.relative_to(folder))] = BenchResult.load(p)
         except (SchemaError, OSError) as e: warnings.warn(f"skipped {e}" if isinstance(e, SchemaError) else f"skipped {p}: {e.strerror or e}", stacklevel=2)
     return out
+
+# %% ../nbs/05_report.ipynb #653898f7
+def kernel_table(rows:list, # The `rows` of a gpu-kernels.json: dtype, n, rung, tflops, ratio
+                ) -> str: # Markdown
+    "Each rung's speed as a fraction of cuBLAS's, per dtype and n, with cuBLAS's rate"
+    got = {(r['dtype'], r['n'], r['rung']): r for r in rows}
+    rungs = list(dict.fromkeys(r['rung'] for r in rows if r['rung'] != 'cublas'))
+    def cell(k): return "" if k not in got else f"{got[k]['ratio']:.3f}" if got[k]['ratio'] >= 0.001 else f"{got[k]['ratio']:.1e}"
+    lines = ["| dtype | n | cuBLAS, TFLOP/s | " + " | ".join(rungs) + " |", "|:--|--:|--:|" + "--:|" * len(rungs)]
+    for dt, n in dict.fromkeys((r['dtype'], r['n']) for r in rows):
+        if (dt, n, 'cublas') not in got: continue
+        lines.append(f"| {dt} | {n} | {got[dt, n, 'cublas']['tflops']:,.0f} | " + " | ".join(cell((dt, n, r)) for r in rungs) + " |")
+    return "\n".join(lines)

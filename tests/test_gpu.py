@@ -92,8 +92,13 @@ def test_gpu_kernels_tool_with_a_stand_in_timer(tmp_path):
         want = {'cublas': '', 'triton_naive': '', 'triton_tiled': tiled}.get(r['rung'], first[4 if r['dtype'] == 'float32' else 2])
         assert r['config'] == want, r
     assert [r.get('tma') for r in rows if r['rung'] == 'triton_persistent'] == [False] * 4
-    assert [c['config'] for c in configs] == [' '.join(f"{k}={v}" for k, v in c.items()) for c in gpu.CANDIDATES[2] + [gpu.TILED]]
-    assert not any(c['pruned'] for c in configs) and all(c['dtype'] == 'float16' for c in configs)
+    space = [' '.join(f"{k}={v}" for k, v in c.items()) for c in gpu.CANDIDATES[2] + [gpu.TILED]]
+    assert [(c['rung'], c['config']) for c in configs] == [(r, c) for r in ('triton_tuned', 'triton_persistent') for c in space]  # no TMA here
+    assert all(c['dtype'] == 'float16' for c in configs)
+    pruned = [(c['rung'], c['config']) for c in configs if c['pruned']]   # the persistent kernel's epilogue stages c's block too
+    assert pruned == [('triton_persistent', s) for s, c in zip(space, gpu.CANDIDATES[2]) if gpu.smem_bytes(c, 2, store=True) > gpu.HOPPER_SMEM]
+    assert len(pruned) == 2
+    assert all(r['error'] < (1e-2 if r['dtype'] == 'float16' else 1e-6) for r in rows)  # each result against float64
     assert [o['rung'] for o in overhead] == ['cublas', 'triton_tiled', 'triton_tuned', 'triton_persistent',
                                              'cublas', 'triton_tiled', 'triton_tuned', 'triton_tf32x3', 'triton_persistent']
 

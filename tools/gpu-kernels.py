@@ -9,9 +9,10 @@ call for a problem, and the configuration it chose is recorded next to its timin
 
 Writes OUT_DIR/gpu-kernels.json: the method, the environment (GPU, compute capability, SMs, shared memory, versions,
 command line, git commit), and three tables:
-  rows      one per dtype, n and rung: ms, TFLOP/s, cuBLAS's ms / the rung's, configuration (and TMA for the persistent rung);
-  configs   at each n of --configs-at, every configuration of the tuned rung's space timed on its own, and those the
-            shared-memory model pruned, with the bytes they would need;
+  rows      one per dtype, n and rung: ms, TFLOP/s, cuBLAS's ms / the rung's, configuration (and TMA for the persistent
+            rung), and the result's error against float64 (‖c − exact‖ / ‖exact‖, the exact product in float64 on the GPU);
+  configs   at each n of --configs-at, every configuration of the tuned and the persistent rungs' spaces timed on its
+            own, and those the shared-memory model pruned, with the bytes they would need;
   overhead  at each n of --overhead-at, where a small call's time goes: the kernel (as above), the host's time to queue
             one cached launch, to queue one whole call of the rung, and one call waited for (queue, run, synchronize).
 Usage: python tools/gpu-kernels.py OUT_DIR [--dtypes float16,bfloat16,tf32,float32] [--sizes 512,...,8192]
@@ -68,6 +69,10 @@ def time_rung(rung, a, b, c, bench, config=None):
     meta = gpu.launch(rung, a, b, c, config, kernels=hopper.ALL_KERNELS)
     return bench(lambda: gpu.launch(rung, a, b, c, config, kernels=hopper.ALL_KERNELS)), meta
 
+def rel_error(c, exact):
+    "‖c − exact‖ / ‖exact‖, in float64"
+    return ((c.double() - exact).norm() / exact.norm()).item()
+
 def operands(n, dtype, device):
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(n, n, generator=g).to(dtype).to(device) for _ in range(2))
@@ -81,37 +86,47 @@ def measure(args, bench):
         torch.backends.cuda.matmul.allow_tf32 = tf32
         for n in args.sizes:
             a, b, c = operands(n, dtype, args.device)
+            exact = a.double() @ b.double()
             here = []
             for rung in args.rungs:
                 if not applies(rung, name, n, args.naive_up_to): continue
-                ms, meta = time_rung(rung, a, b, c, bench)
+                c.fill_(float('nan'))
+                try: ms, meta = time_rung(rung, a, b, c, bench)
+                except Exception as e:        # a rung that cannot run here is reported, and the others still timed
+                    print(f"{name:9} n={n:5} {rung:18} FAILED {type(e).__name__}: {str(e)[:300]}", flush=True); continue
                 here.append(dict(dtype=name, n=n, rung=rung, ms=ms, tflops=tflops(n, ms), config=config_str(meta),
-                                 **({'tma': meta['TMA']} if 'TMA' in meta else {})))
-                print(f"{name:9} n={n:5} {rung:18} {ms:10.5f} ms {tflops(n, ms):8.1f} TFLOP/s  {config_str(meta)}", flush=True)
+                                 error=rel_error(c, exact), **({'tma': meta['TMA']} if 'TMA' in meta else {})))
+                print(f"{name:9} n={n:5} {rung:18} {ms:10.5f} ms {tflops(n, ms):8.1f} TFLOP/s  error {here[-1]['error']:.2e}  {config_str(meta)}", flush=True)
+            del exact
             blas = next((r['ms'] for r in here if r['rung'] == 'cublas'), None)
             rows += [dict(r, ratio=blas / r['ms'] if blas else None) for r in here]
     return rows
 
 def configs(args, bench):
-    "At each n of --configs-at, every candidate of the tuned rung's space timed alone, and the pruned ones with their bytes"
+    "At each n of --configs-at, every candidate of the tuned and persistent rungs' spaces timed alone, and the pruned ones with their bytes"
     out = []
     limit = gpu.shared_memory_limit(args.device)
     for name in (d for d in args.dtypes if d != 'float32'):                 # full float32 left out, to keep the run short
         dtype, tf32 = TYPES[name]
         torch.backends.cuda.matmul.allow_tf32 = tf32
-        width, space = dtype.itemsize, gpu.config_space(dtype.itemsize, limit)
+        width = dtype.itemsize
         for n in args.configs_at:
             a, b, c = operands(n, dtype, args.device)
             blas, _ = time_rung('cublas', a, b, c, bench)
-            for cfg in gpu.CANDIDATES[width] + [gpu.TILED]:
-                row = dict(dtype=name, n=n, config=config_str(cfg), smem_bytes=gpu.smem_bytes(cfg, width), pruned=cfg not in space)
-                if not row['pruned']:
-                    try: row['ms'] = time_rung('triton_tuned', a, b, c, bench, config=cfg)[0]
-                    except Exception as e: row['error'] = f"{type(e).__name__}: {str(e)[:200]}"
-                if row.get('ms'): row.update(tflops=tflops(n, row['ms']), ratio=blas / row['ms'])
-                out.append(row)
-                print(f"   {name:9} n={n} {row['config']:70} {row.get('tflops', 0):8.1f} TFLOP/s"
-                      f"{'  pruned' if row['pruned'] else ''}{'  ' + row['error'] if 'error' in row else ''}", flush=True)
+            for rung in (r for r in ('triton_tuned', 'triton_persistent') if r in args.rungs):
+                store = rung == 'triton_persistent'            # its epilogue stages c's block; the TMA version's can in halves
+                halves = store and hopper.use_tma(hopper.capability(args.device), *gpu.k_major(a, b, 'tf32' if tf32 else None), c)
+                space = gpu.config_space(width, limit, store, halves)
+                for cfg in gpu.config_space(width, 2**40, store, halves):
+                    row = dict(dtype=name, n=n, rung=rung, config=config_str(cfg), smem_bytes=gpu.smem_bytes(cfg, width, store),
+                               pruned=cfg not in space)
+                    if not row['pruned']:
+                        try: row['ms'] = time_rung(rung, a, b, c, bench, config=cfg)[0]
+                        except Exception as e: row['error'] = f"{type(e).__name__}: {str(e)[:200]}"
+                    if row.get('ms'): row.update(tflops=tflops(n, row['ms']), ratio=blas / row['ms'])
+                    out.append(row)
+                    print(f"   {name:9} n={n} {rung:18} {row['config']:72} {row.get('tflops', 0):8.1f} TFLOP/s"
+                          f"{'  pruned' if row['pruned'] else ''}{'  ' + row['error'] if 'error' in row else ''}", flush=True)
     return out
 
 def host_us(f, reps, sync):
@@ -166,11 +181,12 @@ def main(argv=None, bench=None):
         from triton.testing import do_bench
         bench = lambda f: do_bench(f, return_mode='median')
     result = dict(method=DRY_RUN if args.dry_run else METHOD, environment=environment(args, argv))
-    result.update(rows=measure(args, bench), configs=configs(args, bench), overhead=overhead(args, bench))
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, 'gpu-kernels.json')
-    with open(path, 'w') as f: json.dump(result, f, indent=1)
-    print('wrote', path)
+    for table, step in (('rows', measure), ('configs', configs), ('overhead', overhead)):
+        result[table] = step(args, bench)
+        with open(path, 'w') as f: json.dump(result, f, indent=1)       # after each table: a run cut short keeps what it measured
+        print('wrote', table, 'to', path, flush=True)
     return result
 
 if __name__ == '__main__': main()

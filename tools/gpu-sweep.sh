@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Measure the GPU rungs against torch.matmul (cuBLAS) on a CUDA GPU, in one prepared run, with one timing method:
-#  1. check every GPU rung's results on the GPU (odd shapes, every dtype, TF32 off and on; the persistent rung on
-#     shapes that take TMA and shapes that do not), and stop if one is wrong;
+#  1. check every GPU kernel's results on the GPU (tools/gpu-check.py: every configuration of every autotuned space in
+#     every dtype and float32 precision; odd shapes, contiguous and transposed; the persistent rung on shapes that take
+#     TMA and shapes that do not; each rung as a user calls it), compiling in parallel processes
+#     (so that step 2 finds every kernel in Triton's cache); a failure is reported, and step 2 still runs, each timed
+#     result's error against float64 recorded beside its timing;
 #  2. time every rung and cuBLAS, kernel alone (tools/gpu-kernels.py: triton.testing.do_bench, CUDA events, the L2
 #     cache flushed between calls, median), each autotuned rung tuned once in that process and its chosen
 #     configuration recorded beside its timing; at n = 4096 every configuration of the tuned rung's space timed on
@@ -9,6 +12,7 @@
 # The GPU machines lent to fastmm have no network: they have PyTorch with CUDA, Triton, numpy, matplotlib and
 # threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm_ladder-*.whl`, built
 # beforehand with `python -m build --wheel`). Results go to $OUT (default: nbs/results/<date>-<gpu>/).
+# On a machine without fastmm installed, run it from a checkout with PYTHONPATH=. (fastmm needs only torch and triton here).
 # Try it without a GPU, in Triton's interpreter (minutes; the timings are the wall clock's and mean nothing):
 #   TRITON_INTERPRET=1 DEVICE=cpu DTYPES=float32 SIZES=16 CONFIGS_AT= OVERHEAD_AT=16 REPS=2 OUT=/tmp/x tools/gpu-sweep.sh
 set -uo pipefail
@@ -23,23 +27,10 @@ mkdir -p "$out"
 [ "$device" = cuda ] && { nvidia-smi --query-gpu=name,clocks.max.sm,power.limit,driver_version --format=csv > "$out/gpu-info.csv" || true; }
 failed=0
 step() { local t0=$SECONDS; echo "== $*"; "$@" || { echo "!! failed: $*"; failed=1; }; echo "== $((SECONDS - t0)) s"; }
-check='
-import sys, torch
-from fastmm import gpu, hopper
-from fastmm.matmul import check_rung
-dev = sys.argv[1]
-odd = [(1, 1, 1), (3, 37, 5), (67, 70, 45), (0, 3, 4), (130, 264, 264)]
-for tf32 in (False, True):
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    check_rung(gpu.matmul_triton_naive, odd[:2] + odd[3:4], dev)  # one program per entry: small shapes
-    check_rung(gpu.matmul_triton_tiled, odd, dev)
-    for f in (gpu.matmul_triton_tuned, hopper.matmul_triton_tf32x3, hopper.matmul_triton_persistent):  # each shape is autotuned: few
-        check_rung(f, [(67, 70, 45), (72, 264, 136)], dev)
-print("every GPU rung checked on", dev, "(TMA:", hopper.use_tma(hopper.capability(dev), torch.ones(8, 8, device=dev)), ")")'
-step python -c "$check" "$device"
-[ $failed = 0 ] || { echo "a GPU rung gave a wrong result: no timings"; exit 1; }
+step python tools/gpu-check.py --device "$device" --jobs "${JOBS:-15}" $([ "$device" = cuda ] || echo --quick)
+[ $failed = 0 ] || echo "!! a GPU kernel gave a wrong result or failed to compile (WRONG above): timed all the same, each result's error recorded"
 step python tools/gpu-kernels.py "$out" --device "$device" --dtypes "$(echo $dtypes | tr ' ' ,)" \
-  --sizes "${SIZES:-512,1024,2048,4096,8192}" --configs-at "${CONFIGS_AT-4096}" --overhead-at "${OVERHEAD_AT:-1024}" --reps "${REPS:-200}" \
+  --sizes "${SIZES:-512,1024,2048,4096,8192}" --naive-up-to "${NAIVE_UP_TO:-1024}" --configs-at "${CONFIGS_AT-4096}" --overhead-at "${OVERHEAD_AT:-1024}" --reps "${REPS:-200}" \
   $([ "$device" = cuda ] || echo --dry-run)
 echo "results in $out"
 exit $failed
