@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Measure the GPU rungs against torch.matmul (cuBLAS) on a CUDA GPU, in one prepared run, with one timing method:
+#  0. count the tensor-core instructions of the tiled kernel per precision and layout of b (tools/gpu-ptx.py);
 #  1. check every GPU kernel's results on the GPU (tools/gpu-check.py: every configuration of every autotuned space in
 #     every dtype and float32 precision; odd shapes, contiguous and transposed; the persistent rung on shapes that take
 #     TMA and shapes that do not; each rung as a user calls it), compiling in parallel processes
@@ -8,7 +9,7 @@
 #  2. time every rung and cuBLAS, kernel alone (tools/gpu-kernels.py: triton.testing.do_bench, CUDA events, the L2
 #     cache flushed between calls, median), each autotuned rung tuned once in that process and its chosen
 #     configuration recorded beside its timing; at n = 4096 every configuration of the tuned rung's space timed on
-#     its own; at n = 1024 where a call's time goes (kernel, launch, whole call). All in gpu-kernels.json.
+#     its own; at n = 1024 where a call's time goes (kernel, launch, whole call). All in gpu-kernels.json, and the whole log in gpu-sweep.txt.
 # The GPU machines lent to fastmm have no network: they have PyTorch with CUDA, Triton, numpy, matplotlib and
 # threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm_ladder-*.whl`, built
 # beforehand with `python -m build --wheel`). Results go to $OUT (default: nbs/results/<date>-<gpu>/).
@@ -25,8 +26,10 @@ out=${OUT:-nbs/results/$slug}
 dtypes=${DTYPES:-float16 bfloat16 tf32 float32}
 mkdir -p "$out"
 [ "$device" = cuda ] && { nvidia-smi --query-gpu=name,clocks.max.sm,power.limit,driver_version --format=csv > "$out/gpu-info.csv" || true; }
+exec > >(tee "$out/gpu-sweep.txt") 2>&1                 # the log is kept with the results: the GPU page quotes it
 failed=0
 step() { local t0=$SECONDS; echo "== $*"; "$@" || { echo "!! failed: $*"; failed=1; }; echo "== $((SECONDS - t0)) s"; }
+[ "$device" = cuda ] && python tools/gpu-ptx.py       # which tensor-core instructions TF32's layouts compile to
 step python tools/gpu-check.py --device "$device" --jobs "${JOBS:-15}" $([ "$device" = cuda ] || echo --quick)
 [ $failed = 0 ] || echo "!! a GPU kernel gave a wrong result or failed to compile (WRONG above): timed all the same, each result's error recorded"
 step python tools/gpu-kernels.py "$out" --device "$device" --dtypes "$(echo $dtypes | tr ' ' ,)" \
