@@ -114,11 +114,11 @@ def sweep(p:Plan, # What to run, from plan(sizes=...) or plan(shapes=...)
     "Time the plan's rungs on each of its problems in turn: n×n @ n×n for each of its sizes n, or each of its shapes"
     if p.kind == 'ladder': raise ValueError("sweep needs a plan with sizes or shapes; a plan with a shape is for ladder")
     say, history = say or (lambda s: None), {}
+    if p.peak: say("measuring the FMA peak")
+    peak = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}} if p.peak else None   # before the workers start
     with _session(p, clock) as (iso, twins):   # the machine is described inside too: MKL's probe then starts no thread pool here
         res = _result(p)
-        if p.peak:
-            say("measuring the FMA peak")
-            res.machine['peak'] = {p.dtype: {str(t): fma_peak(p.dtype, t) for t in sorted({1, p.threads})}}
+        if peak: res.machine['peak'] = peak
         try:
             for m, k, n in p.problems: res.rows += _run_problem(p, *_inputs(p, m, k, n), history, say, clock, iso, twins)
         except Interrupted as e: res.rows, res.interrupted = res.rows + e.rows, True
