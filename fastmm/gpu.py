@@ -170,6 +170,7 @@ def _direct(kernel, grid, args, meta):
     try:
         go, consts = compiled[(grid + (1, 1))[:3]], [meta[p.name] if p.name in meta else p.default for p in kernel.params[len(args):]]
         go(*args, *consts)                                 # tried once here: a Triton that launches otherwise gets jit's way
+    except triton.runtime.errors.OutOfResources: raise     # the kernel itself cannot run here, however it is launched
     except Exception as e: warnings.warn(f"fastmm launches through triton.jit: {type(e).__name__}: {e}"); return jit
     return lambda *args: go(*args, *consts)
 
@@ -239,9 +240,9 @@ CANDIDATES = {  # by the width of an input element, in bytes
 
 def smem_bytes(cfg:dict, # A configuration: BLOCK_M, BLOCK_N, BLOCK_K, num_stages
                width:int, # Bytes per element of the inputs (and of c): 2 or 4
-               store:bool=False, # Whether c's block is staged in shared memory too (a TMA store)
+               store:bool=False, # Whether c's block is staged in shared memory too (a persistent kernel's epilogue)
               ) -> int:
-    "Shared memory a configuration takes: a block of a and one of b per pipeline stage (and c's block, or half of it with SUBTILE, for a TMA store)"
+    "Shared memory a configuration takes: a block of a and one of b per pipeline stage (and c's block, or half of it with SUBTILE, where it is staged)"
     c_block = cfg['BLOCK_M'] * cfg['BLOCK_N'] // (2 if cfg.get('SUBTILE') else 1)
     return (cfg['num_stages'] * (cfg['BLOCK_M'] + cfg['BLOCK_N']) * cfg['BLOCK_K'] + store * c_block) * width
 
