@@ -80,7 +80,7 @@ def _tf32(x):
     return ((x.to(tl.uint32, bitcast=True) + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
 
 def block_dot(x, y, acc, PRECISION: tl.constexpr):
-    "acc + x @ y; in 'tf32x3' (step 4, next page), x = hi + lo and y likewise in TF32 parts, lo·hi + hi·lo + hi·hi added to acc by itself"
+    "acc + x @ y; in 'tf32x3' (step 4, next page), x = hi + lo and y likewise in TF32 parts, lo·hi + hi·lo + hi·hi summed apart, then added to acc"
     if PRECISION == 'tf32x3':
         xh, yh = _tf32(x), _tf32(y)
         xl, yl = _tf32(x - xh), _tf32(y - yh)
@@ -147,7 +147,7 @@ class Kernel(NamedTuple):
     tma: Callable|None = None    # `tma(a, b, c)`: whether to launch the TMA version, the rung's name + '_tma'
 
 KERNELS = {'triton_naive': Kernel(_naive, config={}), 'triton_tiled': Kernel(_tiled, config=TILED)}  # filled step by step
-LAUNCHES = {}  # (rung, shapes, dtype, strides, device, precision, TMA, config) → (run, grid, arguments)
+LAUNCHES = {}  # (rung, shapes, dtypes, strides, device, precision, TMA, config, alignments) → (run, grid, arguments)
 
 def programs(m:int, n:int, # c is m×n
              meta:dict, # The configuration (BLOCK_M, BLOCK_N)
@@ -193,7 +193,7 @@ def _plan(rung, kernels, a, b, c, config, tma, prec):
 def k_major(a:Tensor, b:Tensor, # The operands
             prec:str|None, # The float32 precision of the product ('tf32', 'tf32x3', 'ieee'), None for other dtypes
            ) -> tuple: # a, b
-    "For TF32, `a` with contiguous rows and `b` with contiguous columns (copied if need be): Hopper's tensor cores read 4-byte operands from shared memory only along k"
+    "For TF32, `a` with contiguous rows and `b` with contiguous columns (copied if need be): the layout Hopper's tensor-core instruction takes 4-byte operands in"
     if prec not in ('tf32', 'tf32x3'): return a, b
     return (a if a.stride(1) == 1 else a.contiguous()), (b if b.stride(0) == 1 else b.t().contiguous().t())
 
@@ -209,9 +209,9 @@ def launch(rung:str, # A key of kernels: 'triton_naive', 'triton_tiled', 'triton
     if rung not in kernels or rung.endswith('_tma'): raise ValueError(f"rung must be one of {', '.join(k for k in kernels if not k.endswith('_tma'))}, got {rung!r}")
     k = kernels[rung]
     prec = k.precision or _precision(a.dtype)
-    a, b = k_major(a, b, prec)
+    if tma is not True: a, b = k_major(a, b, prec)          # a TMA kernel forced on reads b's rows as they lie
     if k.tma and tma is None: tma = k.tma(a, b, c)
-    key = (rung, a.shape, b.shape, a.dtype, a.stride(), b.stride(), c.stride(), a.device, prec, bool(tma),
+    key = (rung, a.shape, b.shape, a.dtype, b.dtype, c.dtype, a.stride(), b.stride(), c.stride(), a.device, prec, bool(tma),
            tuple(config.items()) if config else None, a.data_ptr() % 16, b.data_ptr() % 16, c.data_ptr() % 16)  # Triton compiles for 16-byte alignment
     if key not in LAUNCHES: LAUNCHES[key] = _plan(rung, kernels, a, b, c, config, bool(tma), prec)
     run, grid, meta = LAUNCHES[key]

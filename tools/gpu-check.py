@@ -26,7 +26,7 @@ def tasks(device, quick=False):
     limit, out = gpu.shared_memory_limit(device), []
     for prec, (dtype, _) in PRECISIONS.items():
         w = dtype.itemsize
-        tma = device == 'cuda' and prec != 'tf32'              # TF32's b is copied k-major, which TMA does not take
+        tma = prec != 'tf32' and hopper.use_tma(hopper.capability(device), *operands(ALIGNED, dtype, 'contiguous', device), torch.empty(ALIGNED[0], ALIGNED[2], device=device))  # TF32's b is copied k-major, which TMA does not take
         for name, store, halves in (('triton_tuned', False, False), ('triton_persistent', True, tma)):
             out += [(name, prec, cfg, ALIGNED, 'contiguous') for cfg in gpu.config_space(w, limit, store, halves)]
         if prec == 'float32': out += [('triton_tf32x3', prec, cfg, ALIGNED, 'contiguous') for cfg in gpu.config_space(w, limit)]
@@ -91,7 +91,7 @@ def main(argv=None):
              for i in range(jobs)]
     failed = sum(p.wait() != 0 for p in procs)
     print(f"{len(todo)} kernel launches checked in {jobs} processes, {time.time() - t0:.0f} s: "
-          f"{'all right' if not failed else f'{failed} processes found wrong results (WRONG above)'}", flush=True)
+          f"{'all right' if not failed else f'{failed} of the {jobs} processes found a wrong result or a failed launch (WRONG above)'}", flush=True)
     bad = [] if args.quick else rungs_as_called(args.device)
     for e in bad: print('WRONG', e)
     print(f"rungs as called: {'all right' if not bad else f'{len(bad)} wrong'}; {time.time() - t0:.0f} s in all", flush=True)

@@ -164,7 +164,7 @@ def environment(args, argv):
     "What the timings were taken on and with"
     import triton
     dev = torch.device(args.device)
-    try: commit = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True,
+    try: commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=40'], capture_output=True, text=True,  # -dirty: uncommitted changes ran
                                  cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
     except OSError: commit = None
     return dict(gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f"{dev} (Triton's interpreter)",

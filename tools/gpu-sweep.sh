@@ -8,8 +8,8 @@
 #     result's error against float64 recorded beside its timing;
 #  2. time every rung and cuBLAS, kernel alone (tools/gpu-kernels.py: triton.testing.do_bench, CUDA events, the L2
 #     cache flushed between calls, median), each autotuned rung tuned once in that process and its chosen
-#     configuration recorded beside its timing; at n = 4096 every configuration of the tuned rung's space timed on
-#     its own; at n = 1024 where a call's time goes (kernel, launch, whole call). All in gpu-kernels.json, and the whole log in gpu-sweep.txt.
+#     configuration recorded beside its timing; at n = 4096 every configuration of the tuned and the persistent
+#     rungs' spaces timed on its own; at n = 1024 where a call's time goes (kernel, launch, whole call). All in gpu-kernels.json, and the whole log in gpu-sweep.txt.
 # The GPU machines lent to fastmm have no network: they have PyTorch with CUDA, Triton, numpy, matplotlib and
 # threadpoolctl, so install fastmm itself without dependencies (`pip install --no-deps dist/fastmm_ladder-*.whl`, built
 # beforehand with `python -m build --wheel`). Results go to $OUT (default: nbs/results/<date>-<gpu>/).
@@ -29,7 +29,7 @@ mkdir -p "$out"
 exec > >(tee "$out/gpu-sweep.txt") 2>&1                 # the log is kept with the results: the GPU page quotes it
 failed=0
 step() { local t0=$SECONDS; echo "== $*"; "$@" || { echo "!! failed: $*"; failed=1; }; echo "== $((SECONDS - t0)) s"; }
-[ "$device" = cuda ] && python tools/gpu-ptx.py       # which tensor-core instructions TF32's layouts compile to
+[ "$device" = cuda ] && step python tools/gpu-ptx.py  # which tensor-core instructions TF32's layouts compile to
 step python tools/gpu-check.py --device "$device" --jobs "${JOBS:-15}" $([ "$device" = cuda ] || echo --quick)
 [ $failed = 0 ] || echo "!! a GPU kernel gave a wrong result or failed to compile (WRONG above): timed all the same, each result's error recorded"
 step python tools/gpu-kernels.py "$out" --device "$device" --dtypes "$(echo $dtypes | tr ' ' ,)" \
