@@ -26,7 +26,7 @@ def tasks(device, quick=False):
     limit, out = gpu.shared_memory_limit(device), []
     for prec, (dtype, _) in PRECISIONS.items():
         w = dtype.itemsize
-        tma = prec != 'tf32' and hopper.use_tma(hopper.capability(device), *operands(ALIGNED, dtype, 'contiguous', device), torch.empty(ALIGNED[0], ALIGNED[2], device=device))  # TF32's b is copied k-major, which TMA does not take
+        tma = prec != 'tf32' and (hopper.capability(device) or (0,)) >= (9, 0)   # ALIGNED takes TMA where the GPU has it; TF32's b, copied k-major, does not
         for name, store, halves in (('triton_tuned', False, False), ('triton_persistent', True, tma)):
             out += [(name, prec, cfg, ALIGNED, 'contiguous') for cfg in gpu.config_space(w, limit, store, halves)]
         if prec == 'float32': out += [('triton_tf32x3', prec, cfg, ALIGNED, 'contiguous') for cfg in gpu.config_space(w, limit)]

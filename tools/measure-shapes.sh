@@ -17,10 +17,10 @@ squares=256x256x256,512x512x512,1024x1024x1024
 all=$(python -c "import os; print(os.cpu_count())")
 rounds=${1:-3}
 for r in $(seq "$rounds"); do
-for dtype in float32 float64; do
-  for t in 1 $all; do
-    fastmm-bench --shapes "$small,$skinny$squares" --rungs numba_parallel,torch,numpy --dtype $dtype --threads $t \
-      --max-call 5 --json "$out/shapes-$dtype-${t}t-r$r.json"
+  for dtype in float32 float64; do
+    for t in 1 $all; do
+      fastmm-bench --shapes "$small,$skinny$squares" --rungs numba_parallel,torch,numpy --dtype $dtype --threads $t \
+        --max-call 5 --json "$out/shapes-$dtype-${t}t-r$r.json"
+    done
   done
-done
 done
